@@ -1,0 +1,1 @@
+"""fdep_ref: a compact PyTorch reference of the FDEP paradigm."""
