@@ -1,0 +1,9 @@
+"""Exceptions raised by hse.
+
+Every error about the caller's data is an :class:`InputError`: its message names the file or the
+array (by index or name), says what is wrong, and what to do. The CLI maps it to exit code 2.
+"""
+
+
+class InputError(ValueError):
+    """Bad input data: wrong shape, dtype, value range, unreadable or mismatched files."""
