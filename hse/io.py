@@ -1,0 +1,489 @@
+"""Reading prediction maps and masks from files, pairing folders, and writing outputs atomically.
+
+Everything here raises :class:`hse.errors.InputError` for bad user data, with a message that names the
+file and says what to do; the CLI maps it to exit code 2.
+
+``read_image`` returns the raw 2-D array stored in the file: it never resizes, clips, rescales or
+binarises. Interpreting the values (``/255``, ``> threshold``) is the evaluator's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hse.errors import InputError
+
+#: File extensions that :func:`read_image` understands (lower case, with the dot).
+IMAGE_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".npy")
+_PIL_EXTENSIONS = (".png", ".bmp", ".jpg", ".jpeg")
+_TIFF_EXTENSIONS = (".tif", ".tiff")
+
+_GRAY_HINT = (
+    "save the raw probability (or score) map as an 8- or 16-bit grayscale PNG, or as a float .npy array"
+)
+
+
+# --------------------------------------------------------------------------------------------------
+# reading one file
+# --------------------------------------------------------------------------------------------------
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read one prediction map or mask as a raw 2-D array.
+
+    Supported: PNG (8 and 16 bit), BMP, TIFF, JPEG (with a ``UserWarning``: lossy) and ``.npy``
+    (2-D, or ``(1, H, W)`` / ``(H, W, 1)``, which are squeezed).
+
+    * grayscale images are returned with their stored dtype (``uint8``, ``uint16``, ``int32``,
+      ``float32``); 1-bit images become ``uint8`` with values 0 and 255;
+    * colour images (RGB, RGBA, palette, gray+alpha) are accepted only when all colour channels are
+      equal, and any alpha channel is fully opaque: the single channel is returned;
+    * a colour image with unequal channels (for example a colour-mapped heat map) is refused.
+
+    Raises :class:`InputError` naming the file for a missing, unreadable, corrupt or unsupported file.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, expected an image file")
+    ext = p.suffix.lower()
+    if ext not in IMAGE_EXTENSIONS:
+        raise InputError(
+            f"{p}: unsupported file extension {p.suffix or '(none)'!r}; "
+            f"supported: {', '.join(IMAGE_EXTENSIONS)}"
+        )
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{p}: cannot be read (permission denied)")
+    try:
+        if ext == ".npy":
+            arr = _read_npy(p)
+        elif ext in _TIFF_EXTENSIONS:
+            arr = _read_tiff(p)
+        else:
+            arr = _read_pil(p)
+    except InputError:
+        raise
+    except PermissionError as exc:
+        raise InputError(f"{p}: cannot be read (permission denied)") from exc
+    except Exception as exc:  # decoders raise many types for corrupt data
+        raise InputError(
+            f"{p}: cannot read the file as an image, it may be corrupt or truncated ({exc})"
+        ) from exc
+    if arr.ndim != 2 or arr.size == 0:
+        raise InputError(f"{p}: expected a 2-D image, got shape {tuple(arr.shape)}")
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise InputError(f"{p}: expected numeric pixel values, got dtype {arr.dtype}")
+    return arr
+
+
+def _read_npy(p: Path) -> np.ndarray:
+    try:
+        arr = np.load(p, allow_pickle=False)
+    except ValueError as exc:
+        raise InputError(f"{p}: not a plain numeric .npy array ({exc})") from exc
+    if not isinstance(arr, np.ndarray):
+        raise InputError(f"{p}: expected a single array in the .npy file")
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    elif arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if arr.ndim != 2:
+        raise InputError(
+            f"{p}: a .npy map must be 2-D (H, W), or (1, H, W) / (H, W, 1); got shape {tuple(arr.shape)}"
+        )
+    if arr.dtype.kind not in "biuf":
+        raise InputError(f"{p}: expected a numeric .npy array, got dtype {arr.dtype}")
+    return arr
+
+
+def _read_tiff(p: Path) -> np.ndarray:
+    import tifffile
+
+    try:
+        arr = np.asarray(tifffile.imread(p))
+    except Exception:
+        # Some TIFF variants (old compressions) are readable by PIL but not tifffile.
+        return _read_pil(p)
+    if arr.ndim == 3 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4):
+        arr = _single_channel(arr, p, "TIFF")
+    elif arr.ndim == 3 and arr.shape[0] in (2, 3, 4) and arr.shape[1] > 4 and arr.shape[2] > 4:
+        # planar (channels-first) colour
+        arr = _single_channel(np.moveaxis(arr, 0, -1), p, "TIFF")
+    if arr.ndim != 2:
+        raise InputError(f"{p}: expected a single-page 2-D TIFF, got shape {tuple(arr.shape)}")
+    return arr
+
+
+def _read_pil(p: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(p) as im:
+        im.load()
+        fmt = im.format
+        if fmt == "JPEG":
+            warnings.warn(
+                f"{p}: JPEG is lossy; values near edges and thresholds are unreliable. "
+                "Save prediction maps and masks as PNG or .npy.",
+                UserWarning,
+                stacklevel=3,
+            )
+        if getattr(im, "n_frames", 1) > 1:
+            raise InputError(f"{p}: has {im.n_frames} frames; expected a single 2-D image")
+        mode = im.mode
+        if mode == "1":
+            return np.asarray(im, dtype=bool).astype(np.uint8) * np.uint8(255)
+        if mode in ("L", "I", "F") or mode.startswith("I;16"):
+            return np.asarray(im)
+        if mode in ("P", "PA"):
+            has_alpha = mode == "PA" or "transparency" in im.info
+            im = im.convert("RGBA" if has_alpha else "RGB")
+            return _single_channel(np.asarray(im), p, f"palette ({mode})")
+        if mode in ("LA", "La", "RGB", "RGBA", "RGBa", "RGBX"):
+            arr = np.asarray(im)
+            if mode == "RGBX":
+                arr = arr[..., :3]
+            return _single_channel(arr, p, mode)
+        raise InputError(f"{p}: unsupported image mode {mode!r}; {_GRAY_HINT}")
+
+
+def _alpha_is_opaque(alpha: np.ndarray) -> bool:
+    if np.issubdtype(alpha.dtype, np.integer):
+        return bool((alpha == np.iinfo(alpha.dtype).max).all())
+    if alpha.dtype == np.bool_:
+        return bool(alpha.all())
+    return bool((alpha == 1.0).all())
+
+
+def _single_channel(arr: np.ndarray, p: Path, what: str) -> np.ndarray:
+    """Reduce an (H, W, C) colour array to (H, W) when it is gray in disguise; refuse otherwise."""
+    c = arr.shape[2]
+    if c == 1:
+        return arr[..., 0]
+    if c in (2, 4):
+        colour, alpha = arr[..., : c - 1], arr[..., c - 1]
+    else:
+        colour, alpha = arr, None
+    first = colour[..., 0]
+    for k in range(1, colour.shape[2]):
+        other = colour[..., k]
+        if not np.array_equal(first, other):
+            diff = np.abs(first.astype(np.float64) - other.astype(np.float64))
+            raise InputError(
+                f"{p}: a {what} colour image whose channels differ (up to {diff.max():g}, in "
+                f"{np.count_nonzero(diff)} pixels); it looks colour-mapped (e.g. a heat map saved for "
+                f"viewing), which cannot be read back as a probability map. Instead {_GRAY_HINT}"
+            )
+    if alpha is not None and not _alpha_is_opaque(alpha):
+        raise InputError(
+            f"{p}: has a transparent alpha channel, which is ambiguous for a map or mask; {_GRAY_HINT}"
+        )
+    return np.ascontiguousarray(first)
+
+
+# --------------------------------------------------------------------------------------------------
+# pairing folders
+# --------------------------------------------------------------------------------------------------
+
+
+def natural_key(name: str) -> tuple:
+    """Sort key for natural order: digit runs compare as numbers (``img2`` before ``img10``)."""
+    parts = re.split(r"(\d+)", name)
+    key = tuple((0, int(t), t) if t.isdigit() else (1, t.lower(), t) for t in parts if t != "")
+    return (key, name)
+
+
+def natural_sorted(names: Iterable[str]) -> list[str]:
+    return sorted(names, key=natural_key)
+
+
+def read_split(path: str | os.PathLike) -> list[str]:
+    """Names listed in a split file: one per line (LF or CRLF), blank lines ignored, final newline
+    optional. A known image extension on a name is dropped (``Misc_1.png`` -> ``Misc_1``)."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: split file not found" if not p.exists() else f"{p}: split path is not a file")
+    try:
+        text = p.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: split file is not UTF-8 text ({exc})") from exc
+    except OSError as exc:
+        raise InputError(f"{p}: cannot read the split file ({exc})") from exc
+    names: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        name = line.strip()
+        if not name:
+            continue
+        root, ext = os.path.splitext(name)
+        if ext.lower() in IMAGE_EXTENSIONS:
+            name = root
+        if name not in seen:
+            seen.add(name)
+            names.append(name)
+    if not names:
+        raise InputError(f"{p}: split file lists no names")
+    return names
+
+
+@dataclass
+class PairReport:
+    """What :func:`pair_files` could not pair (all lists in natural order)."""
+
+    missing_preds: list[str] = field(default_factory=list)  # names with a mask but no prediction
+    missing_masks: list[str] = field(default_factory=list)  # names with a prediction but no mask
+    ignored: list[str] = field(default_factory=list)  # files skipped: other extension / no suffix
+    n_paired: int = 0
+
+    @property
+    def n_missing(self) -> int:
+        """Number of distinct names that could not be paired."""
+        return len(set(self.missing_preds) | set(self.missing_masks))
+
+    def summary(self, limit: int = 10) -> str:
+        parts = []
+        for label, items in (
+            ("without a prediction", self.missing_preds),
+            ("without a mask", self.missing_masks),
+        ):
+            if items:
+                shown = ", ".join(items[:limit]) + (
+                    f", ... ({len(items) - limit} more)" if len(items) > limit else ""
+                )
+                parts.append(f"{len(items)} name(s) {label}: {shown}")
+        return "; ".join(parts) if parts else "all names paired"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n_paired": self.n_paired,
+            "missing_preds": list(self.missing_preds),
+            "missing_masks": list(self.missing_masks),
+            "ignored": list(self.ignored),
+        }
+
+
+def _list_stems(folder: Path, suffix: str, role: str) -> tuple[dict[str, Path], list[str]]:
+    if not folder.exists():
+        raise InputError(f"{folder}: {role} folder not found")
+    if not folder.is_dir():
+        raise InputError(f"{folder}: {role} path is not a folder")
+    try:
+        entries = sorted(os.listdir(folder))
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot list the {role} folder ({exc})") from exc
+    by_stem: dict[str, list[Path]] = {}
+    ignored: list[str] = []
+    n_images = 0
+    for entry in entries:
+        if entry.startswith("."):
+            continue
+        stem, ext = os.path.splitext(entry)
+        if ext.lower() not in IMAGE_EXTENSIONS:
+            if not (folder / entry).is_dir():
+                ignored.append(str(folder / entry))
+            continue
+        n_images += 1
+        if suffix:
+            if not stem.endswith(suffix) or stem == suffix:
+                ignored.append(str(folder / entry))
+                continue
+            stem = stem[: -len(suffix)]
+        by_stem.setdefault(stem, []).append(folder / entry)
+    if n_images == 0:
+        raise InputError(
+            f"{folder}: the {role} folder contains no image files ({', '.join(IMAGE_EXTENSIONS)})"
+        )
+    if not by_stem:
+        raise InputError(f"{folder}: no {role} file name ends with the suffix {suffix!r}")
+    dups = {s: ps for s, ps in by_stem.items() if len(ps) > 1}
+    if dups:
+        shown = "; ".join(
+            f"{s}: " + ", ".join(p.name for p in ps) for s, ps in list(sorted(dups.items()))[:5]
+        )
+        raise InputError(
+            f"{folder}: {len(dups)} name(s) have several {role} files with different extensions "
+            f"({shown}); keep one file per name"
+        )
+    return {s: ps[0] for s, ps in by_stem.items()}, ignored
+
+
+def pair_files(
+    pred_dir: str | os.PathLike,
+    mask_dir: str | os.PathLike,
+    split: str | os.PathLike | Sequence[str] | None = None,
+    pred_suffix: str = "",
+    mask_suffix: str = "",
+    allow_missing: bool = False,
+) -> tuple[list[str], list[Path], list[Path], PairReport]:
+    """Pair prediction and mask files by name.
+
+    Files are matched by their stem, whatever the extension (``Misc_1.png`` with ``Misc_1.bmp``),
+    after removing ``pred_suffix`` / ``mask_suffix`` from the end of the stem (``Misc_1_pixels0.png``
+    with ``mask_suffix="_pixels0"``). Files whose extension is not an image extension, hidden files,
+    and, when a suffix is given, files without it, are ignored (listed in the report).
+
+    ``split`` (a file path or a list of names) restricts the pairing to those names. Names are
+    returned in natural order (``img2`` before ``img10``).
+
+    Unpaired names raise :class:`InputError` unless ``allow_missing``; they are listed in the
+    returned :class:`PairReport` either way.
+    """
+    preds, ign_p = _list_stems(Path(pred_dir), pred_suffix, "prediction")
+    masks, ign_m = _list_stems(Path(mask_dir), mask_suffix, "mask")
+    if split is None:
+        wanted = set(preds) | set(masks)
+        split_label = ""
+    else:
+        if isinstance(split, (str, os.PathLike)):
+            wanted_list = read_split(split)
+            split_label = f" (split {split})"
+        else:
+            wanted_list = [str(s) for s in split]
+            split_label = " (split)"
+        wanted = set(wanted_list)
+    report = PairReport(ignored=natural_sorted(ign_p + ign_m))
+    report.missing_preds = natural_sorted(n for n in wanted if n not in preds)
+    report.missing_masks = natural_sorted(n for n in wanted if n not in masks)
+    names = natural_sorted(n for n in wanted if n in preds and n in masks)
+    report.n_paired = len(names)
+    if report.n_missing and not allow_missing:
+        raise InputError(
+            f"unpaired files between {pred_dir} and {mask_dir}{split_label}: {report.summary()}. "
+            "Check names and suffixes (--pred-suffix / --mask-suffix), or pass --allow-missing to "
+            "score only the paired names"
+        )
+    if not names:
+        raise InputError(f"no prediction/mask pairs found between {pred_dir} and {mask_dir}{split_label}")
+    for n in names:
+        for p in (preds[n], masks[n]):
+            if p.is_dir():
+                raise InputError(f"{p}: is a directory, expected an image file")
+    return names, [preds[n] for n in names], [masks[n] for n in names], report
+
+
+# --------------------------------------------------------------------------------------------------
+# atomic writing
+# --------------------------------------------------------------------------------------------------
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temp_for(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
+    return Path(tmp)
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: output path is a directory")
+
+
+def write_atomic_via(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
+    """Write ``path`` by calling ``writer(tmp_path)`` on a temporary file in the same folder, then
+    renaming it into place. The temporary path keeps the target's extension, so ``writer`` may be
+    ``fig.savefig`` or ``df.to_csv``. On any error the temporary file is removed and ``path`` is
+    left as it was."""
+    target = Path(path)
+    _check_target(target)
+    tmp = _temp_for(target)
+    try:
+        writer(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
+
+
+def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write ``data`` (bytes, or str as UTF-8) to ``path`` atomically (temp file + rename)."""
+    payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return write_atomic_via(path, lambda tmp: Path(tmp).write_bytes(payload))
+
+
+class AtomicOutputs:
+    """Stage several output files, then publish them together.
+
+    Each ``add`` writes a temporary file next to its target; ``commit`` renames them all into place.
+    If anything fails before ``commit`` finishes (including inside a ``with`` block), the temporary
+    files are removed and so are targets already renamed in this run, so no partial set of outputs
+    remains::
+
+        with AtomicOutputs() as out:
+            out.add("res.json", text)
+            out.add_via("plot.png", fig.savefig)
+        # all written here, or none
+    """
+
+    def __init__(self) -> None:
+        self._staged: list[tuple[Path, Path]] = []
+        self._published: list[Path] = []
+
+    def add(self, path: str | os.PathLike, data: bytes | str) -> None:
+        payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+        self.add_via(path, lambda tmp: Path(tmp).write_bytes(payload))
+
+    def add_via(self, path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:
+        target = Path(path)
+        _check_target(target)
+        if any(os.path.abspath(t) == os.path.abspath(target) for t, _ in self._staged):
+            raise InputError(f"{target}: the same output path is given twice")
+        tmp = _temp_for(target)
+        self._staged.append((target, tmp))
+        writer(tmp)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [t for t, _ in self._staged]
+
+    def commit(self) -> list[Path]:
+        try:
+            for target, tmp in self._staged:
+                os.replace(tmp, target)
+                self._published.append(target)
+        except BaseException:
+            self.abort()
+            raise
+        done = list(self._published)
+        self._staged.clear()
+        self._published.clear()
+        return done
+
+    def abort(self) -> None:
+        for _target, tmp in self._staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        for target in self._published:
+            with contextlib.suppress(OSError):
+                target.unlink()
+        self._staged.clear()
+        self._published.clear()
+
+    def __enter__(self) -> AtomicOutputs:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
