@@ -182,7 +182,7 @@ def _single_channel(arr: np.ndarray, p: Path, what: str) -> np.ndarray:
         if not np.array_equal(first, other):
             diff = np.abs(first.astype(np.float64) - other.astype(np.float64))
             raise InputError(
-                f"{p}: a {what} colour image whose channels differ (up to {diff.max():g}, in "
+                f"{p}: a colour image ({what}) whose channels differ (up to {diff.max():g}, in "
                 f"{np.count_nonzero(diff)} pixels); it looks colour-mapped (e.g. a heat map saved for "
                 f"viewing), which cannot be read back as a probability map. Instead {_GRAY_HINT}"
             )

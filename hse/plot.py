@@ -1,0 +1,219 @@
+"""Figures of results (matplotlib, drawn off-screen).
+
+matplotlib is imported only when a function here is called, so ``import hse`` never imports it. The
+figures are built on ``matplotlib.figure.Figure`` directly (no pyplot, no change of the global
+backend), which renders with Agg and is safe in scripts, servers and tests.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from hse.report import as_dict
+
+#: Fa values of exactly 0 cannot be drawn on a log axis; they are drawn at this value (x1e-6).
+FA_FLOOR_1E6 = 1e-2
+#: Same for pixel FPR on the ROC panel.
+FPR_FLOOR = 1e-8
+
+
+def _curves(result: Any) -> tuple[dict[str, np.ndarray], float]:
+    d = as_dict(result)
+    rows = d.get("curve") or []
+    keys = ("threshold", "iou", "target_iou", "pd", "fa_1e6", "tpr", "fpr")
+    cols = {k: np.array([float(r.get(k, np.nan)) for r in rows], dtype=float) for k in keys}
+    return cols, float(d["threshold"])
+
+
+def _normalise(results: Any) -> dict[str, Any]:
+    if isinstance(results, Mapping) and "schema" not in results and "curve" not in results:
+        if not results:
+            raise ValueError("no results to plot")
+        return dict(results)
+    return {"": results}
+
+
+def _figure(figsize: tuple[float, float]):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize, dpi=100, layout="constrained")
+
+
+def _save(fig, path: str | os.PathLike | None) -> None:
+    if path is not None:
+        from hse.io import write_atomic_via
+
+        write_atomic_via(path, lambda tmp: fig.savefig(tmp, format=_format_of(path), dpi=fig.dpi))
+
+
+def _format_of(path: str | os.PathLike) -> str:
+    ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
+    return ext or "png"
+
+
+def _floor(values: np.ndarray, floor: float) -> tuple[np.ndarray, bool]:
+    clipped = np.where(values > floor, values, floor)
+    return clipped, bool(np.any(values[np.isfinite(values)] < floor))
+
+
+def plot_results(results: Any, path: str | os.PathLike | None = None, title: str | None = None):
+    """Four panels for one result or several (``{method name: result}``), one colour per method:
+
+    1. pixel IoU against threshold; 2. target IoU against threshold; 3. Pd against Fa (log x axis),
+    with the operating threshold marked; 4. the pixel ROC (TPR against FPR, log x axis).
+
+    ``results`` may be :class:`hse.Result` objects or their ``to_dict()`` dictionaries. When ``path``
+    is given the figure is also saved there (atomically; format from the extension). Returns the
+    ``matplotlib.figure.Figure``.
+    """
+    named = _normalise(results)
+    fig = _figure((11.0, 8.5))
+    axes = fig.subplots(2, 2)
+    ax_iou, ax_tiou, ax_pdfa, ax_roc = axes.ravel()
+    clipped_fa = clipped_fpr = False
+    op_threshold = None
+    for i, (name, res) in enumerate(named.items()):
+        c, op = _curves(res)
+        op_threshold = op
+        colour = f"C{i % 10}"
+        label = name or None
+        t = c["threshold"]
+        k = int(np.argmin(np.abs(t - op)))
+        ax_iou.plot(t, c["iou"], "-o", ms=3, color=colour, label=label)
+        ax_iou.plot([t[k]], [c["iou"][k]], "o", ms=8, mfc="none", color=colour)
+        ax_tiou.plot(t, c["target_iou"], "-o", ms=3, color=colour, label=label)
+        ax_tiou.plot([t[k]], [c["target_iou"][k]], "o", ms=8, mfc="none", color=colour)
+
+        fa, cl = _floor(c["fa_1e6"], FA_FLOOR_1E6)
+        clipped_fa |= cl
+        order = np.argsort(t)
+        ax_pdfa.plot(fa[order], c["pd"][order], "-o", ms=3, color=colour, label=label)
+        ax_pdfa.plot([fa[k]], [c["pd"][k]], "*", ms=14, color=colour, mec="black", mew=0.6)
+
+        fpr, cl = _floor(c["fpr"], FPR_FLOOR)
+        clipped_fpr |= cl
+        ax_roc.plot(fpr[order], c["tpr"][order], "-o", ms=3, color=colour, label=label)
+        ax_roc.plot([fpr[k]], [c["tpr"][k]], "*", ms=14, color=colour, mec="black", mew=0.6)
+
+    op_text = f"operating threshold {op_threshold:g}" if op_threshold is not None else ""
+    for ax in (ax_iou, ax_tiou):
+        if op_threshold is not None:
+            ax.axvline(op_threshold, color="0.6", ls="--", lw=1)
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("threshold (prediction > threshold)")
+        ax.grid(alpha=0.3)
+    ax_iou.set_ylabel("pixel IoU")
+    ax_iou.set_title("Pixel IoU against threshold")
+    ax_tiou.set_ylabel("target IoU")
+    ax_tiou.set_title("Target IoU against threshold")
+
+    ax_pdfa.set_xscale("log")
+    ax_pdfa.set_ylim(-0.02, 1.02)
+    ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
+    ax_pdfa.set_ylabel("Pd (probability of detection)")
+    ax_pdfa.set_title("Pd against Fa" + (f" (star: {op_text})" if op_text else ""))
+    ax_pdfa.grid(alpha=0.3, which="both")
+    if clipped_fa:
+        ax_pdfa.text(
+            0.02,
+            0.02,
+            f"Fa = 0 drawn at {FA_FLOOR_1E6:g}",
+            transform=ax_pdfa.transAxes,
+            fontsize=8,
+            color="0.4",
+        )
+
+    ax_roc.set_xscale("log")
+    ax_roc.set_ylim(-0.02, 1.02)
+    ax_roc.set_xlabel("FPR (pixel false-positive rate, log scale)")
+    ax_roc.set_ylabel("TPR (pixel true-positive rate)")
+    ax_roc.set_title("Pixel ROC" + (f" (star: {op_text})" if op_text else ""))
+    ax_roc.grid(alpha=0.3, which="both")
+    if clipped_fpr:
+        ax_roc.text(
+            0.02, 0.02, f"FPR = 0 drawn at {FPR_FLOOR:g}", transform=ax_roc.transAxes, fontsize=8, color="0.4"
+        )
+
+    if any(named):
+        ax_iou.legend(loc="best", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+def plot_leaderboard(
+    results: Mapping[str, Any], path: str | os.PathLike | None = None, title: str | None = None
+):
+    """Two panels for a leaderboard: HSE, HSE_pixel and HSE_target bars per method (best on top), and
+    the Pd-Fa curves of all methods. Returns the Figure; saves it atomically when ``path`` is given."""
+    if not results:
+        raise ValueError("no results to plot")
+    dicts = {name: as_dict(r) for name, r in results.items()}
+    names = sorted(dicts, key=lambda n: -_nan_low(dicts[n].get("hse")))
+    height = max(3.5, 0.45 * len(names) + 1.5)
+    fig = _figure((12.0, height))
+    ax_bar, ax_pdfa = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    y = np.arange(len(names))[::-1]
+    width = 0.26
+    series = (("hse", "HSE"), ("hse_pixel", "HSE_pixel"), ("hse_target", "HSE_target"))
+    for j, (key, label) in enumerate(series):
+        vals = [float(dicts[n].get(key) or 0.0) for n in names]
+        ax_bar.barh(
+            y + (1 - j) * width, vals, height=width, label=label, color=f"C{j}", alpha=0.9 if j == 0 else 0.6
+        )
+    for yy, n in zip(y, names, strict=True):
+        v = dicts[n].get("hse")
+        if v is not None:
+            ax_bar.text(float(v) + 0.01, yy + width, f"{float(v):.3f}", va="center", fontsize=8)
+    ax_bar.set_yticks(y)
+    ax_bar.set_yticklabels(names)
+    ax_bar.set_xlim(0.0, 1.05)
+    ax_bar.set_xlabel("score (higher is better)")
+    ax_bar.set_title("HSE by method")
+    ax_bar.legend(loc="lower right", fontsize=8)
+    ax_bar.grid(alpha=0.3, axis="x")
+
+    clipped = False
+    for i, n in enumerate(names):
+        c, op = _curves(dicts[n])
+        fa, cl = _floor(c["fa_1e6"], FA_FLOOR_1E6)
+        clipped |= cl
+        order = np.argsort(c["threshold"])
+        k = int(np.argmin(np.abs(c["threshold"] - op)))
+        colour = f"C{(i + 3) % 10}"
+        ax_pdfa.plot(fa[order], c["pd"][order], "-o", ms=3, color=colour, label=n)
+        ax_pdfa.plot([fa[k]], [c["pd"][k]], "*", ms=13, color=colour, mec="black", mew=0.6)
+    ax_pdfa.set_xscale("log")
+    ax_pdfa.set_ylim(-0.02, 1.02)
+    ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
+    ax_pdfa.set_ylabel("Pd (probability of detection)")
+    ax_pdfa.set_title("Pd against Fa over the threshold grid (star: operating threshold)")
+    ax_pdfa.grid(alpha=0.3, which="both")
+    ax_pdfa.legend(loc="lower right", fontsize=8)
+    if clipped:
+        ax_pdfa.text(
+            0.02,
+            0.02,
+            f"Fa = 0 drawn at {FA_FLOOR_1E6:g}",
+            transform=ax_pdfa.transAxes,
+            fontsize=8,
+            color="0.4",
+        )
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    return fig
+
+
+def _nan_low(value: Any) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return float("-inf")
+    return x if np.isfinite(x) else float("-inf")

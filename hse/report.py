@@ -1,0 +1,205 @@
+"""Plain-text and Markdown formatting of results.
+
+Every function here is pure: it takes a :class:`hse.Result` or the dictionary of
+``Result.to_dict()`` (the ``hse/1`` JSON schema) and returns a string. Units in the human tables
+follow the field's papers: IoU, nIoU and Pd in percent, Fa in units of 1e-6; the HSE scores are shown
+as fractions in [0, 1], as in the JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+def as_dict(result: Any) -> dict[str, Any]:
+    """The ``hse/1`` dictionary of a Result (or the dictionary itself)."""
+    if isinstance(result, Mapping):
+        return dict(result)
+    if hasattr(result, "to_dict"):
+        return result.to_dict()
+    raise TypeError(f"expected an hse Result or its dict, got {type(result).__name__}")
+
+
+def operating_row(result: Any) -> dict[str, Any]:
+    """The curve row at the operating threshold (``result['threshold']``)."""
+    d = as_dict(result)
+    t = float(d["threshold"])
+    curve = d.get("curve") or []
+    if not curve:
+        raise ValueError("result has no curve")
+    best = min(curve, key=lambda row: abs(float(row["threshold"]) - t))
+    if abs(float(best["threshold"]) - t) > 1e-9:
+        raise ValueError(f"the curve has no row at the operating threshold {t:g}")
+    return dict(best)
+
+
+def fmt_num(value: Any, digits: int = 4) -> str:
+    """A number for a table: fixed digits, 'nan' / '-' for missing values."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return f"{x:.{digits}f}"
+
+
+def pct(value: Any, digits: int = 2) -> str:
+    """A fraction shown as a percentage (0.6491 -> '64.91')."""
+    if value is None:
+        return "-"
+    return fmt_num(float(value) * 100.0, digits)
+
+
+def _grid_text(thresholds: Sequence[float]) -> str:
+    t = [float(x) for x in thresholds]
+    if not t:
+        return "none"
+    if len(t) == 1:
+        return f"1 threshold ({t[0]:g})"
+    return f"{len(t)} thresholds ({t[0]:g} .. {t[-1]:g})"
+
+
+def _kv_block(rows: Sequence[tuple[str, str]], indent: str = "  ") -> list[str]:
+    if not rows:
+        return []
+    width = max(len(k) for k, _ in rows)
+    return [f"{indent}{k.ljust(width)}  {v}" for k, v in rows]
+
+
+def operating_metrics(result: Any) -> dict[str, Any]:
+    """The headline numbers of a result as a flat dict (fractions, not percent)."""
+    d = as_dict(result)
+    row = operating_row(d)
+    return {
+        "hse": d.get("hse"),
+        "hse_pixel": d.get("hse_pixel"),
+        "hse_target": d.get("hse_target"),
+        "iou": row.get("iou"),
+        "niou": row.get("niou"),
+        "pd": row.get("pd"),
+        "fa_1e6": row.get("fa_1e6"),
+        "threshold": d.get("threshold"),
+        "n_images": d.get("n_images"),
+        "n_targets": d.get("n_targets"),
+    }
+
+
+def format_summary(result: Any, title: str | None = None, notes: Sequence[str] = ()) -> str:
+    """The summary table printed by ``hse-score``."""
+    d = as_dict(result)
+    row = operating_row(d)
+    settings = d.get("settings") or {}
+    lines: list[str] = []
+    head = title or f"hse {d.get('hse_version', '')}".strip()
+    lines.append(head)
+    lines.append("=" * len(head))
+    desc = [
+        ("images", str(d.get("n_images", "-"))),
+        ("targets", str(d.get("n_targets", "-"))),
+        ("grid", _grid_text(d.get("thresholds") or [])),
+    ]
+    if "match" in settings:
+        desc.append(("matching", f"{settings['match']}, radius {fmt_num(settings.get('radius'), 1)} px"))
+    n_resized = settings.get("n_resized", d.get("n_resized"))
+    if n_resized:
+        desc.append(("resized masks", f"{n_resized} (nearest neighbour, opt-in)"))
+    lines += _kv_block(desc)
+    lines.append("")
+    lines.append("Over the threshold grid")
+    lines += _kv_block(
+        [
+            ("HSE", fmt_num(d.get("hse"))),
+            ("HSE_pixel", fmt_num(d.get("hse_pixel"))),
+            ("HSE_target", fmt_num(d.get("hse_target"))),
+            ("mean Pd", fmt_num(d.get("mean_pd"))),
+            ("mean Fa (x1e-6)", fmt_num(_scale(d.get("mean_fa"), 1e6), 2)),
+            ("AUC Pd-Fa", fmt_num(d.get("auc_pd_fa"))),
+            ("AUC ROC (pixel)", fmt_num(d.get("auc_roc"))),
+            ("AUC PR (pixel)", fmt_num(d.get("auc_pr"))),
+        ]
+    )
+    lines.append("")
+    lines.append(f"At the operating threshold {fmt_num(d.get('threshold'), 2)} (prediction > threshold)")
+    lines += _kv_block(
+        [
+            ("IoU (%)", pct(row.get("iou"))),
+            ("nIoU (%)", pct(row.get("niou"))),
+            ("Pd (%)", pct(row.get("pd"))),
+            ("Fa (x1e-6)", fmt_num(row.get("fa_1e6"), 2)),
+            ("target IoU (%)", pct(row.get("target_iou"))),
+            ("F1 (pixel)", fmt_num(row.get("f1"))),
+        ]
+    )
+    compat = d.get("compat") or {}
+    for peer in sorted(compat):
+        values = compat[peer]
+        lines.append("")
+        lines.append(f"Compatibility: {peer} at threshold {fmt_num(d.get('threshold'), 2)}")
+        lines += _kv_block(_flatten(values))
+    for note in notes:
+        if note:
+            lines.append("")
+            lines.append(note)
+    return "\n".join(lines) + "\n"
+
+
+def _scale(value: Any, factor: float) -> Any:
+    if value is None:
+        return None
+    try:
+        return float(value) * factor
+    except (TypeError, ValueError):
+        return value
+
+
+def _flatten(values: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Peer metric dicts may nest; flatten to (dotted key, formatted value)."""
+    out: list[tuple[str, str]] = []
+    if isinstance(values, Mapping):
+        for k, v in values.items():
+            key = f"{prefix}{k}"
+            if isinstance(v, Mapping):
+                out += _flatten(v, key + ".")
+            elif isinstance(v, (list, tuple)):
+                out.append(
+                    (key, "[" + ", ".join(fmt_num(x) for x in v[:6]) + (", ...]" if len(v) > 6 else "]"))
+                )
+            else:
+                out.append((key, fmt_num(v)))
+    else:
+        out.append((prefix.rstrip(".") or "value", fmt_num(values)))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------------------
+
+
+def _md_cell(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
+    """A GitHub-flavoured Markdown table. ``align`` has one letter per column: l, r or c."""
+    n = len(headers)
+    align = (align or "l" + "r" * (n - 1))[:n].ljust(n, "r")
+    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    out = ["| " + " | ".join(_md_cell(h) for h in headers) + " |"]
+    out.append("| " + " | ".join(rule.get(a, "---") for a in align) + " |")
+    for row in rows:
+        cells = [_md_cell(c) for c in row] + [""] * (n - len(row))
+        out.append("| " + " | ".join(cells[:n]) + " |")
+    return "\n".join(out) + "\n"
