@@ -66,7 +66,9 @@ def to_input(norm: np.ndarray, channels: int = 1) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict_probability(model: torch.nn.Module, gray: np.ndarray, device: str | torch.device = "cpu") -> np.ndarray:
+def predict_probability(
+    model: torch.nn.Module, gray: np.ndarray, device: str | torch.device = "cpu"
+) -> np.ndarray:
     """Full-image inference with the published protocol; returns the probability map (H, W) float32.
 
     ``model(x)`` must return a probability map (N, 1, H', W') for a normalised input (N, C, H', W'),
@@ -118,7 +120,9 @@ def load_pair(root: str | Path, name: str) -> tuple[np.ndarray, np.ndarray] | No
         fix = root / "fixes" / f"{name}.png"
         if fix.is_file() and read_mask(fix).shape == image.shape:
             warnings.warn(
-                f"{name}: mask {mask.shape} does not match image {image.shape}; using {fix}", UserWarning, stacklevel=2
+                f"{name}: mask {mask.shape} does not match image {image.shape}; using {fix}",
+                UserWarning,
+                stacklevel=2,
             )
             mask = read_mask(fix)
         else:

@@ -41,7 +41,9 @@ class SAMF(nn.Module):
         half = channels // 2
         self.channels = channels
         self.vit_dim = vit_dim
-        self.scale = nn.Sequential(nn.Conv2d(vit_dim, half, 1, bias=False), nn.BatchNorm2d(half), nn.Sigmoid())
+        self.scale = nn.Sequential(
+            nn.Conv2d(vit_dim, half, 1, bias=False), nn.BatchNorm2d(half), nn.Sigmoid()
+        )
         self.shift = conv_bn(vit_dim, half, 1, relu=False)
         self.mod_conv = conv_bn(half, half, 3, relu=True)
         self.add_conv = conv_bn(half, half, 3, relu=True)
