@@ -169,7 +169,9 @@ def pd_fa(
     pre-2024 / DNANet value (see module docstring). ``Pd`` is ``nan`` for an image without GT target (the
     toolbox would divide by zero).
     """
-    c = pd_fa_counts(pred, mask, threshold=threshold, mask_float=mask_float, distance_threshold=distance_threshold)
+    c = pd_fa_counts(
+        pred, mask, threshold=threshold, mask_float=mask_float, distance_threshold=distance_threshold
+    )
     fa_pixels = c["fa_pixels_legacy"] if legacy_fa else c["fa_pixels"]
     pd = c["detected"] / c["targets"] if c["targets"] else float("nan")
     return pd, fa_pixels / c["pixels"]
@@ -213,7 +215,11 @@ class BasicIRSTD:
     )
 
     def __init__(
-        self, threshold: float = 0.5, *, legacy_fa: bool = False, distance_threshold: float = DISTANCE_THRESHOLD
+        self,
+        threshold: float = 0.5,
+        *,
+        legacy_fa: bool = False,
+        distance_threshold: float = DISTANCE_THRESHOLD,
     ) -> None:
         self.threshold = float(threshold)
         self.legacy_fa = bool(legacy_fa)

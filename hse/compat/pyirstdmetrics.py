@@ -242,7 +242,9 @@ def _pair_matrices(g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent):
     return dist, iou
 
 
-def _opdc_fixed(g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, overlap_threshold, distance_threshold):
+def _opdc_fixed(
+    g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, overlap_threshold, distance_threshold
+):
     if m == 0 or n == 0:
         return 0, n, m, 0.0, int(p_areas.sum())
     dist, iou = _pair_matrices(g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent)
@@ -258,7 +260,9 @@ def _opdc_fixed(g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, over
     return _tally(matched, iou, p_areas, n)
 
 
-def _opdc_peer(g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, size, overlap_threshold, distance_threshold):
+def _opdc_peer(
+    g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, size, overlap_threshold, distance_threshold
+):
     shape = (max(m, 1), max(n, 1))
     dist = np.full(shape, float(size))
     iou = np.zeros(shape, dtype=np.float64)
@@ -329,12 +333,30 @@ def hiou(
         p_areas, p_cent = component_stats(p_labels, n)
         if bugs:
             res = _opdc_peer(
-                g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, mask.size,
-                overlap_threshold, distance_threshold,
-            )  # fmt: skip
+                g_labels,
+                m,
+                g_areas,
+                g_cent,
+                p_labels,
+                n,
+                p_areas,
+                p_cent,
+                mask.size,
+                overlap_threshold,
+                distance_threshold,
+            )
         else:
             res = _opdc_fixed(
-                g_labels, m, g_areas, g_cent, p_labels, n, p_areas, p_cent, overlap_threshold, distance_threshold
+                g_labels,
+                m,
+                g_areas,
+                g_cent,
+                p_labels,
+                n,
+                p_areas,
+                p_cent,
+                overlap_threshold,
+                distance_threshold,
             )
         for key, v in zip(("tp", "fp", "fn", "tp_iou", "fp_area"), res, strict=True):
             out[key][i] = v
@@ -425,9 +447,15 @@ class PyIRSTDMetrics:
 
     def _settings(self) -> tuple:
         return (
-            self.threshold, self.cm_num_bins, self.target_num_bins, self.distance_threshold,
-            self.overlap_threshold, self.box_1_radius, self.box_2_radius, self.bugs,
-        )  # fmt: skip
+            self.threshold,
+            self.cm_num_bins,
+            self.target_num_bins,
+            self.distance_threshold,
+            self.overlap_threshold,
+            self.box_1_radius,
+            self.box_2_radius,
+            self.bugs,
+        )
 
     def reset(self) -> None:
         k = len(self.thresholds)
@@ -436,7 +464,11 @@ class PyIRSTDMetrics:
         self.binary: list[tuple[int, int, int, int]] = []  # tp, fp, tn, fn per image
         self.fgbg: list[tuple[int, int]] = []
         self.pdfa = {key: np.zeros(k, dtype=np.int64) for key in ("tp", "fp", "fn", "fp_area")}
-        self.shoot = {"detected": np.zeros(k, dtype=np.int64), "fp_area": np.zeros(k, dtype=np.int64), "targets": 0}
+        self.shoot = {
+            "detected": np.zeros(k, dtype=np.int64),
+            "fp_area": np.zeros(k, dtype=np.int64),
+            "targets": 0,
+        }
         self.opdc = {key: np.zeros(k, dtype=np.int64) for key in ("tp", "fp", "fn", "fp_area")}
         self.opdc_tp_iou: list[np.ndarray] = []
         self.area = 0
@@ -463,9 +495,13 @@ class PyIRSTDMetrics:
         self.shoot["fp_area"] += s["fp_area"]
         self.shoot["targets"] += s["targets"]
         h = hiou(
-            pred, mask, self.thresholds, overlap_threshold=self.overlap_threshold,
-            distance_threshold=self.distance_threshold, bugs=self.bugs,
-        )  # fmt: skip
+            pred,
+            mask,
+            self.thresholds,
+            overlap_threshold=self.overlap_threshold,
+            distance_threshold=self.distance_threshold,
+            bugs=self.bugs,
+        )
         for key in self.opdc:
             self.opdc[key] += h[key]
         self.opdc_tp_iou.append(h["tp_iou"])
