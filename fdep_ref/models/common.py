@@ -162,7 +162,7 @@ def load_checkpoint(net: nn.Module, path: str | Path, prefix: str = "model.") ->
         raw = _extract_state_dict(obj)
     except TypeError as err:
         raise RuntimeError(f"{path}: {err}") from None
-    sd = {(k[len(prefix):] if prefix and k.startswith(prefix) else k): v for k, v in raw.items()}
+    sd = {(k[len(prefix) :] if prefix and k.startswith(prefix) else k): v for k, v in raw.items()}
     own = net.state_dict()
     missing = sorted(set(own) - set(sd))
     unexpected = sorted(set(sd) - set(own))
