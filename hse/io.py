@@ -201,7 +201,7 @@ def _single_channel(arr: np.ndarray, p: Path, what: str) -> np.ndarray:
 def natural_key(name: str) -> tuple:
     """Sort key for natural order: digit runs compare as numbers (``img2`` before ``img10``)."""
     parts = re.split(r"(\d+)", name)
-    key = tuple((0, int(t), t) if t.isdigit() else (1, t.lower(), t) for t in parts if t != "")
+    key = tuple((0, int(t), "") if t.isdigit() else (1, 0, t.lower()) for t in parts if t != "")
     return (key, name)
 
 
