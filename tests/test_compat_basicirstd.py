@@ -174,3 +174,18 @@ def test_threshold_is_strict():
     mask = np.ones((3, 3), bool)
     assert miou_counts(pred, mask)["inter"] == 0
     assert miou_counts(pred, mask, threshold=0.49)["inter"] == 9
+
+
+def test_distance_threshold_is_strict():
+    # GT pixel (0, 0); a predicted pixel at (3, 0) is exactly 3 away: not matched (distance < 3);
+    # one at (2, 2) is 2.83 away: matched
+    mask = np.zeros((6, 6), bool)
+    mask[0, 0] = True
+    far, near = np.zeros((6, 6)), np.zeros((6, 6))
+    far[3, 0] = 1.0
+    near[2, 2] = 1.0
+    assert pd_fa(far, mask) == (0.0, 1 / 36)
+    assert pd_fa(near, mask) == (1.0, 0.0)
+    ref = BasicIRSTDReference()
+    ref.update(far, mask.astype(np.float32))
+    assert ref.get()["pd"] == 0.0
