@@ -1,8 +1,8 @@
 """Exact reproduction of the pyirstdmetrics 1.0.2 package, with its two matching bugs behind ``bugs=True``.
 
 Reference: pyirstdmetrics 1.0.2 (import name ``py_irstd_metrics``; github.com/lartpang/PyIRSTDMetrics),
-which implements the hierarchical IoU (hIoU) and OPDC matching of Y. Dai et al. / lartpang's "PyIRSTDMetrics"
-and the shooting rule of R. Li et al., "Direction-Coded Temporal U-Shape Module for Multiframe Infrared Small
+which implements confusion-matrix curves, Pd/Fa, the hierarchical IoU (hIoU) with OPDC matching, and the
+shooting rule of R. Li et al., "Direction-Coded Temporal U-Shape Module for Multiframe Infrared Small
 Target Detection", IEEE TNNLS 2023 (DTUM).
 
 Pixel level (``CMMetrics``)
