@@ -140,7 +140,9 @@ class SirstCrops(torch.utils.data.Dataset):
 
     Each item is ``(x, y)``: x (C, crop, crop) float32 normalised, y (1, crop, crop) float32 in {0, 1}.
     Images smaller than the crop are zero-padded (bottom/right) in normalised space, as in the LESPS
-    training code. ``augment`` adds random horizontal/vertical flips and transposition.
+    training code. ``augment`` adds random horizontal/vertical flips and transposition. With probability
+    ``pos_prob`` a crop is placed so that it contains a randomly chosen target pixel (useful for crops much
+    smaller than the image; 0, the default, gives uniform crops).
     """
 
     def __init__(
@@ -150,8 +152,12 @@ class SirstCrops(torch.utils.data.Dataset):
         crop: int = 256,
         augment: bool = True,
         channels: int = 1,
+        pos_prob: float = 0.0,
     ):
         root = Path(root)
+        if not 0.0 <= pos_prob <= 1.0:
+            raise ValueError(f"pos_prob must lie in [0, 1], got {pos_prob}")
+        self.pos_prob = float(pos_prob)
         if not (root / "images").is_dir() or not (root / "masks").is_dir():
             raise FileNotFoundError(f"{root} needs images/ and masks/ folders")
         self.crop = int(crop)
@@ -180,6 +186,13 @@ class SirstCrops(torch.utils.data.Dataset):
         # torch's generator: seeded by torch.manual_seed and re-seeded per DataLoader worker
         top = int(torch.randint(0, h - c + 1, ()))
         left = int(torch.randint(0, w - c + 1, ()))
+        if self.pos_prob > 0 and float(torch.rand(())) < self.pos_prob:
+            ys, xs = np.nonzero(mask)
+            if len(ys):
+                k = int(torch.randint(0, len(ys), ()))
+                y0, x0 = int(ys[k]), int(xs[k])
+                top = int(torch.randint(max(0, y0 - c + 1), min(y0, h - c) + 1, ()))
+                left = int(torch.randint(max(0, x0 - c + 1), min(x0, w - c) + 1, ()))
         img = img[top : top + c, left : left + c]
         mask = mask[top : top + c, left : left + c]
         if self.augment:

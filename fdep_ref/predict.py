@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base", default=None, help="base network (default: from the checkpoint, else acm)")
     p.add_argument("--names", default=None, help="only the images named in this file (e.g. a split list)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -100,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--images: no images ({', '.join(IMAGE_SUFFIXES)}) in {images}")
     from tqdm.auto import tqdm
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     net, name = load_deployable(args.weights, args.base)
     net.to(device)

@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many optimiser steps")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--crop", type=int, default=256, help="random square crop size")
+    p.add_argument("--pos-prob", type=float, default=0.0, help="probability that a crop contains a target")
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--loss", choices=LOSSES, default="softiou")
@@ -134,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -153,6 +155,8 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error(f"--{name.replace('_', '-')}: no such file: {value}")
     if args.epochs < 1 or args.batch_size < 1 or args.crop < 32:
         p.error("--epochs and --batch-size must be >= 1 and --crop >= 32")
+    if not 0.0 <= args.pos_prob <= 1.0:
+        p.error("--pos-prob must lie in [0, 1]")
     if args.max_steps is not None and args.max_steps < 1:
         p.error("--max-steps must be >= 1")
     try:
@@ -180,6 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_args(parser, args)
     from tqdm.auto import tqdm
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = pick_device(args.device)
     out = Path(args.out) if args.out else Path("runs") / f"fdep-{args.base.replace(':', '_')}"
@@ -198,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = FDEP(base, vfm, n_samf=n_samf, loss=args.loss, weights=(args.w_main, args.w_light)).to(device)
 
     names = read_split(args.data, args.split, args.subset)
-    dataset = SirstCrops(args.data, names, crop=args.crop, augment=True, channels=in_channels_of(base))
+    dataset = SirstCrops(
+        args.data, names, crop=args.crop, augment=True, channels=in_channels_of(base), pos_prob=args.pos_prob
+    )
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=args.batch_size,
