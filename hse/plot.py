@@ -113,7 +113,7 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
     ax_tiou.set_title("Target IoU against threshold")
 
     ax_pdfa.set_xscale("log")
-    ax_pdfa.set_ylim(-0.02, 1.02)
+    ax_pdfa.set_ylim(-0.02, 1.05)
     ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
     ax_pdfa.set_ylabel("Pd (probability of detection)")
     ax_pdfa.set_title("Pd against Fa" + (f" (star: {op_text})" if op_text else ""))
@@ -129,7 +129,7 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
         )
 
     ax_roc.set_xscale("log")
-    ax_roc.set_ylim(-0.02, 1.02)
+    ax_roc.set_ylim(-0.02, 1.05)
     ax_roc.set_xlabel("FPR (pixel false-positive rate, log scale)")
     ax_roc.set_ylabel("TPR (pixel true-positive rate)")
     ax_roc.set_title("Pixel ROC" + (f" (star: {op_text})" if op_text else ""))
@@ -176,7 +176,7 @@ def plot_leaderboard(
     ax_bar.set_xlim(0.0, 1.05)
     ax_bar.set_xlabel("score (higher is better)")
     ax_bar.set_title("HSE by method")
-    ax_bar.legend(loc="lower right", fontsize=8)
+    ax_bar.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
     ax_bar.grid(alpha=0.3, axis="x")
 
     clipped = False
@@ -190,7 +190,7 @@ def plot_leaderboard(
         ax_pdfa.plot(fa[order], c["pd"][order], "-o", ms=3, color=colour, label=n)
         ax_pdfa.plot([fa[k]], [c["pd"][k]], "*", ms=13, color=colour, mec="black", mew=0.6)
     ax_pdfa.set_xscale("log")
-    ax_pdfa.set_ylim(-0.02, 1.02)
+    ax_pdfa.set_ylim(-0.02, 1.05)
     ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
     ax_pdfa.set_ylabel("Pd (probability of detection)")
     ax_pdfa.set_title("Pd against Fa over the threshold grid (star: operating threshold)")
