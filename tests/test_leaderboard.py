@@ -1,0 +1,189 @@
+"""hse-leaderboard: configuration, tables, cache."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import hse
+from hse.demo import make_demo
+from hse.errors import InputError
+from hse.leaderboard import (
+    leaderboard_rows,
+    load_config,
+    main,
+    render_markdown,
+    write_leaderboard,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+N_FILES = 6
+
+
+@pytest.fixture
+def small_board(shared_dir, tmp_path):
+    """A copy of a few ALCL-Net / MLCL-Net predictions and a config over them."""
+    src = shared_dir / "predictions"
+    for method in ("alcl-net", "mlcl-net"):
+        for sub in ("pred", "gt512"):
+            (tmp_path / method / sub).mkdir(parents=True)
+            for k in range(N_FILES):
+                shutil.copy(src / method / sub / f"{k}.png", tmp_path / method / sub / f"{k}.png")
+    cfg = tmp_path / "board.toml"
+    cfg.write_text(
+        """
+title = "small"
+[settings]
+thresholds = "0.1:0.9:0.2"
+[[datasets]]
+name = "tiny"
+masks = "alcl-net/gt512"
+[[methods]]
+name = "ALCL-Net"
+note = "hard masks"
+[methods.predictions]
+tiny = "alcl-net/pred"
+[methods.published.tiny]
+iou = 70.0
+pd = 95.5
+fa = 10.0
+[[methods]]
+name = "MLCL-Net"
+[methods.predictions]
+tiny = { pred = "mlcl-net/pred", masks = "mlcl-net/gt512" }
+"""
+    )
+    return cfg
+
+
+def _lines(err: str, word: str) -> list[str]:
+    return [line for line in err.splitlines() if f": {word} (" in line]
+
+
+@pytest.mark.shared
+def test_cache_skips_unchanged_and_rescores_changed(small_board, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([str(small_board), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(_lines(err, "scored")) == 2 and not _lines(err, "cached")
+    for name in ("leaderboard.md", "tiny.md", "tiny.csv", "tiny.png"):
+        assert (out / name).is_file() and (out / name).stat().st_size > 0
+    assert len(list((out / ".cache").glob("*.json"))) == 2
+
+    assert main([str(small_board), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert len(_lines(err, "cached")) == 2 and not _lines(err, "scored")
+
+    # change one prediction of MLCL-Net: only MLCL-Net is rescored
+    p = tmp_path / "mlcl-net" / "pred" / "0.png"
+    a = np.array(Image.open(p))
+    a[:8, :8] = 255
+    Image.fromarray(a).save(p)
+    assert main([str(small_board), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert [line.split("/ ")[1].split(":")[0] for line in _lines(err, "scored")] == ["MLCL-Net"]
+    assert [line.split("/ ")[1].split(":")[0] for line in _lines(err, "cached")] == ["ALCL-Net"]
+
+    assert main([str(small_board), "--out", str(out), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert len(_lines(err, "scored")) == 2
+
+    rows = list(csv.DictReader((out / "tiny.csv").open()))
+    assert [r["method"] for r in rows] and {r["method"] for r in rows} == {"ALCL-Net", "MLCL-Net"}
+    alcl = next(r for r in rows if r["method"] == "ALCL-Net")
+    assert float(alcl["published_iou_percent"]) == 70.0 and alcl["n_images"] == str(N_FILES)
+    md = (out / "tiny.md").read_text()
+    assert "published IoU (%) (diff)" in md and "70.00 (" in md and "hard masks" in md
+
+
+@pytest.mark.shared
+def test_cached_result_equals_fresh(small_board, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main([str(small_board), "--out", str(out), "-q"]) == 0
+    first = (out / "tiny.csv").read_text()
+    assert main([str(small_board), "--out", str(out), "-q"]) == 0
+    assert (out / "tiny.csv").read_text().replace("true", "false") == first.replace("true", "false")
+
+
+@pytest.mark.shared
+def test_error_leaves_no_outputs(small_board, tmp_path, capsys):
+    (tmp_path / "mlcl-net" / "pred" / "3.png").write_bytes(b"not a png")
+    out = tmp_path / "out"
+    assert main([str(small_board), "--out", str(out)]) == 2
+    assert "3.png" in capsys.readouterr().err
+    assert not (out / "leaderboard.md").exists() and not (out / "tiny.md").exists()
+
+
+@pytest.mark.shared
+def test_example_config_loads(shared_dir):
+    cfg = load_config(REPO / "examples" / "leaderboard.toml")
+    assert [m.name for m in cfg.methods] == ["ALCL-Net", "MLCL-Net"]
+    for m in cfg.methods:
+        for inp in m.predictions.values():
+            assert inp.pred.is_dir() and inp.masks is not None and inp.masks.is_dir()
+        assert "flat" in m.note
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[[datasets]\n", "invalid TOML"),
+        ("[settings]\nthreshold = 0.5\n", "[[datasets]]"),
+        ('bogus = 1\n[[datasets]]\nname = "d"\nmasks = "m"\n', "bogus"),
+        (
+            '[[datasets]]\nname = "d"\nmasks = "m"\n[[methods]]\nname = "x"\n[methods.predictions]\nother = "p"\n',
+            "unknown dataset 'other'",
+        ),
+        (
+            '[[datasets]]\nname = "d"\n[[methods]]\nname = "x"\n[methods.predictions]\nd = "p"\n',
+            "has no masks",
+        ),
+        (
+            '[settings]\nmatch = "best"\n[[datasets]]\nname = "d"\nmasks = "m"\n',
+            "settings.match",
+        ),
+    ],
+)
+def test_bad_configs(tmp_path, text, fragment, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    with pytest.raises(InputError, match=fragment.replace("[", r"\[").replace("]", r"\]")):
+        load_config(cfg)
+    assert main([str(cfg), "--out", str(tmp_path / "o")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_missing_config(tmp_path, capsys):
+    assert main([str(tmp_path / "nope.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_write_leaderboard_without_config(tmp_path):
+    names, preds, masks = make_demo(n_images=4, size=48, seed=5)
+    results = {
+        "soft": hse.evaluate(preds, masks, names=names),
+        "hard": hse.evaluate([p > 0.5 for p in preds], masks, names=names),
+    }
+    paths = write_leaderboard(
+        results,
+        tmp_path / "lb",
+        published={"soft": {"iou": 50.0, "pd": 90.0, "fa": 5.0}},
+        notes={"hard": "binarised at 0.5"},
+    )
+    assert [p.name for p in paths] == ["leaderboard.md", "leaderboard.csv", "leaderboard.png"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    md = paths[0].read_text()
+    assert md.index("| 1 |") < md.index("| 2 |")
+    rows = leaderboard_rows(results, published={"soft": {"iou": 50.0}})
+    assert rows[0]["hse"] >= rows[1]["hse"] and rows[0]["rank"] == 1
+    soft = next(r for r in rows if r["method"] == "soft")
+    text = render_markdown(rows)
+    expected = f"50.00 ({soft['iou'] * 100 - 50.0:+.2f})"
+    assert expected in text
+    assert "nIoU (%)" in text and "Fa (x1e-6)" in text

@@ -1,0 +1,74 @@
+"""Figures (hse.plot)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import hse
+from hse.demo import make_demo
+
+pytest.importorskip("matplotlib")
+
+from hse.plot import plot_leaderboard, plot_results  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def results():
+    names, preds, masks = make_demo(n_images=6, size=64, seed=3)
+    soft = hse.evaluate(preds, masks, names=names)
+    hard = hse.evaluate([p > 0.5 for p in preds], masks, names=names)
+    return {"soft": soft, "hard": hard}
+
+
+def _is_png(path) -> bool:
+    return path.stat().st_size > 1000 and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_results_four_labelled_panels(results, tmp_path):
+    out = tmp_path / "fig.png"
+    fig = plot_results(results, out)
+    assert _is_png(out)
+    axes = fig.axes
+    assert len(axes) == 4
+    for ax in axes:
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
+    assert "IoU" in axes[0].get_ylabel() and "target" in axes[1].get_ylabel()
+    assert axes[2].get_xscale() == "log" and "Pd" in axes[2].get_ylabel() and "Fa" in axes[2].get_xlabel()
+    assert "TPR" in axes[3].get_ylabel() and "FPR" in axes[3].get_xlabel()
+    legend = axes[0].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["soft", "hard"]
+    assert [p.name for p in tmp_path.iterdir()] == ["fig.png"]
+
+
+def test_plot_single_result_and_dict_form(results, tmp_path):
+    fig = plot_results(results["soft"])
+    assert len(fig.axes) == 4
+    fig = plot_results({"a": results["soft"].to_dict()}, tmp_path / "d.png")
+    assert _is_png(tmp_path / "d.png")
+
+
+def test_operating_point_is_marked(results):
+    fig = plot_results(results["soft"])
+    ax = fig.axes[2]
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert len(stars) == 1
+    pd_at = float(results["soft"].at(results["soft"].threshold)["pd"])
+    assert np.isclose(stars[0].get_ydata()[0], pd_at)
+
+
+def test_plot_leaderboard(results, tmp_path):
+    fig = plot_leaderboard(results, tmp_path / "lb.png")
+    assert _is_png(tmp_path / "lb.png")
+    assert len(fig.axes) == 2
+    assert all(ax.get_xlabel() for ax in fig.axes)
+
+
+def test_import_hse_does_not_import_matplotlib():
+    code = "import sys, hse, hse.cli, hse.io, hse.report; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
