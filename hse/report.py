@@ -54,6 +54,13 @@ def fmt_num(value: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
+def fmt_auto(value: Any) -> str:
+    """Like :func:`fmt_num`, but small magnitudes keep significant digits (8.66e-06, not 0.0000)."""
+    if isinstance(value, float) and math.isfinite(value) and value != 0.0 and abs(value) < 1e-3:
+        return f"{value:.4g}"
+    return fmt_num(value)
+
+
 def pct(value: Any, digits: int = 2) -> str:
     """A fraction shown as a percentage (0.6491 -> '64.91')."""
     if value is None:
@@ -176,9 +183,9 @@ def _flatten(values: Any, prefix: str = "") -> list[tuple[str, str]]:
                     (key, "[" + ", ".join(fmt_num(x) for x in v[:6]) + (", ...]" if len(v) > 6 else "]"))
                 )
             else:
-                out.append((key, fmt_num(v)))
+                out.append((key, fmt_auto(v)))
     else:
-        out.append((prefix.rstrip(".") or "value", fmt_num(values)))
+        out.append((prefix.rstrip(".") or "value", fmt_auto(values)))
     return out
 
 

@@ -275,3 +275,16 @@ def test_alcl_net_jobs_identical(shared_dir, tmp_path):
     assert d["n_images"] == 16 and d["n_targets"] >= 16
     # hard 0/255 predictions: every threshold gives the same point
     assert len({round(r["iou"], 12) for r in d["curve"]}) == 1
+
+
+def test_compat_sections(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert (
+        main(["--demo", "--compat", "basicirstd", "--compat", "acm,pyirstdmetrics", "--json", str(out)]) == 0
+    )
+    stdout = capsys.readouterr().out
+    for peer in ("basicirstd", "acm", "pyirstdmetrics"):
+        assert f"Compatibility: {peer}" in stdout
+    d = json.loads(out.read_text())
+    assert set(d["compat"]) == {"basicirstd", "acm", "pyirstdmetrics"}
+    assert d["settings"]["compat"] == ["basicirstd", "acm", "pyirstdmetrics"]
