@@ -153,8 +153,10 @@ def check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and not Path(value).is_file():
             p.error(f"--{name.replace('_', '-')}: no such file: {value}")
-    if args.epochs < 1 or args.batch_size < 1 or args.crop < 32:
-        p.error("--epochs and --batch-size must be >= 1 and --crop >= 32")
+    if args.epochs < 1 or args.crop < 32:
+        p.error("--epochs must be >= 1 and --crop >= 32")
+    if args.batch_size < 2:
+        p.error("--batch-size must be >= 2 (batch normalisation needs more than one sample in training)")
     if not 0.0 <= args.pos_prob <= 1.0:
         p.error("--pos-prob must lie in [0, 1]")
     if args.max_steps is not None and args.max_steps < 1:
@@ -212,9 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch_size=args.batch_size,
         shuffle=True,
         num_workers=args.workers,
-        drop_last=len(dataset) >= 2 * args.batch_size,
+        drop_last=len(dataset) >= args.batch_size,  # no trailing batch of one sample (breaks batch norm)
         pin_memory=device.type == "cuda",
     )
+    if len(dataset) < 2:
+        raise SystemExit(f"error: training needs at least 2 usable images, {args.data} has {len(dataset)}")
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=args.lr, weight_decay=args.weight_decay)
     config = {k: v for k, v in vars(args).items() if k != "vfm_kwargs_dict"}
     config.update(device=str(device), n_samf=n_samf, vfm_blocks=vfm.blocks, n_train=len(dataset))
