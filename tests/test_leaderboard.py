@@ -187,3 +187,32 @@ def test_write_leaderboard_without_config(tmp_path):
     expected = f"50.00 ({soft['iou'] * 100 - 50.0:+.2f})"
     assert expected in text
     assert "nIoU (%)" in text and "Fa (x1e-6)" in text
+
+
+@pytest.mark.shared
+def test_mask_fixes_are_used_and_reported(shared_dir, tmp_path, capsys):
+    nuaa = shared_dir / "data/nuaa-sirst"
+    pred = tmp_path / "pred"
+    pred.mkdir()
+    shutil.copy(nuaa / "masks/Misc_1.png", pred / "Misc_1.png")
+    shutil.copy(nuaa / "fixes/Misc_111.png", pred / "Misc_111.png")
+    (tmp_path / "split.txt").write_text("Misc_1\r\nMisc_111")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f"""
+[[datasets]]
+name = "nuaa fixed"
+masks = "{nuaa / "masks"}"
+mask_fixes = "{nuaa / "fixes"}"
+split = "split.txt"
+[[methods]]
+name = "oracle"
+[methods.predictions]
+"nuaa fixed" = "pred"
+"""
+    )
+    out = tmp_path / "out"
+    assert main([str(cfg), "--out", str(out), "-q"]) == 0
+    md = (out / "nuaa-fixed.md").read_text()
+    assert "Corrected masks used for 1 image(s) (Misc_111)" in md
+    assert "| 1 | oracle | 1.0000 |" in md
