@@ -10,6 +10,7 @@ See docs/cli.md for every option and the JSON schema.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import math
 import os
@@ -231,8 +232,18 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
         if key in seen:
             raise InputError(f"{flag} and {seen[key]} name the same file {value}")
         seen[key] = flag
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
+    if args.plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
+        from matplotlib.figure import Figure
+
+        supported = Figure().canvas.get_supported_filetypes()
+        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        if ext not in supported:
+            raise InputError(
+                f"--plot {args.plot}: unknown image format {ext or '(no extension)'!r}; "
+                f"use one of {', '.join(sorted(supported))}"
+            )
     return outputs
 
 
@@ -363,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
         _err("interrupted")
         return 130
     except BrokenPipeError:
+        # stdout was closed early (e.g. piped into `head`): not an error; silence the final flush
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception:
         traceback.print_exc()

@@ -143,6 +143,16 @@ def _read_pil(p: Path) -> np.ndarray:
         if getattr(im, "n_frames", 1) > 1:
             raise InputError(f"{p}: has {im.n_frames} frames; expected a single 2-D image")
         mode = im.mode
+        if (
+            fmt == "PNG"
+            and mode not in ("L", "LA", "1", "P")
+            and not mode.startswith("I")
+            and _png_bit_depth(p) == 16
+        ):
+            raise InputError(
+                f"{p}: a 16-bit colour PNG ({mode}); its 16-bit values cannot be read exactly. Save it as a "
+                "16-bit grayscale PNG or as a .npy array"
+            )
         if mode == "1":
             return np.asarray(im, dtype=bool).astype(np.uint8) * np.uint8(255)
         if mode in ("L", "I", "F") or mode.startswith("I;16"):
@@ -157,6 +167,15 @@ def _read_pil(p: Path) -> np.ndarray:
                 arr = arr[..., :3]
             return _single_channel(arr, p, mode)
         raise InputError(f"{p}: unsupported image mode {mode!r}; {_GRAY_HINT}")
+
+
+def _png_bit_depth(p: Path) -> int | None:
+    """Bit depth from the PNG header (IHDR), or None when it cannot be read."""
+    with open(p, "rb") as fh:
+        head = fh.read(26)
+    if len(head) < 26 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24]
 
 
 def _alpha_is_opaque(alpha: np.ndarray) -> bool:

@@ -288,3 +288,21 @@ def test_compat_sections(tmp_path, capsys):
     d = json.loads(out.read_text())
     assert set(d["compat"]) == {"basicirstd", "acm", "pyirstdmetrics"}
     assert d["settings"]["compat"] == ["basicirstd", "acm", "pyirstdmetrics"]
+
+
+def test_unknown_plot_format_is_input_error(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert main(["--demo", "--plot", str(tmp_path / "fig.xyz"), "--json", str(tmp_path / "r.json")]) == 2
+    assert "fig.xyz" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_entry_point(capsys):
+    import importlib.util
+
+    from hse.cli import compare_main
+
+    if importlib.util.find_spec("hse.stats") is not None:
+        pytest.skip("hse.stats is present; its own tests cover hse-compare")
+    assert compare_main([]) == 2
+    assert "not available" in capsys.readouterr().err

@@ -379,3 +379,20 @@ def test_atomic_outputs_same_path_twice(tmp_path):
             out.add(tmp_path / "a.txt", "1")
             out.add(tmp_path / "a.txt", "2")
     assert os.listdir(tmp_path) == []
+
+
+def test_16bit_colour_png_refused(tmp_path):
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + np.full((2, 3), 1000, ">u2").tobytes() for _ in range(2))
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 16, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    (tmp_path / "rgb16.png").write_bytes(png)
+    with pytest.raises(InputError, match="16-bit colour PNG"):
+        read_image(tmp_path / "rgb16.png")
