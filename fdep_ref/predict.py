@@ -104,7 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     device = pick_device(args.device)
-    net, name = load_deployable(args.weights, args.base)
+    try:
+        net, name = load_deployable(args.weights, args.base)
+    except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
+        parser.error(f"--weights {args.weights}: {exc}")
     net.to(device)
     out.mkdir(parents=True, exist_ok=True)
     for path in tqdm(files, desc=f"predict ({name})", disable=args.quiet):

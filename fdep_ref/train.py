@@ -191,24 +191,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.manual_seed(args.seed)
     device = pick_device(args.device)
     out = Path(args.out) if args.out else Path("runs") / f"fdep-{args.base.replace(':', '_')}"
-    out.mkdir(parents=True, exist_ok=True)
 
-    base = build_base_any(args.base, args.base_weights)
+    try:
+        base = build_base_any(args.base, args.base_weights)
+    except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
+        parser.error(f"--base {args.base}: {exc}")
     n_samf = len(args.vfm_blocks) if args.vfm_blocks else args.n_samf
-    vfm = FrozenVFM(
-        args.vfm_arch,
-        weights=args.vfm_weights,
-        blocks=args.vfm_blocks,
-        n_blocks=n_samf,
-        input_size=args.vfm_size,
-        **args.vfm_kwargs_dict,
-    )
-    model = FDEP(base, vfm, n_samf=n_samf, loss=args.loss, weights=(args.w_main, args.w_light)).to(device)
-
-    names = read_split(args.data, args.split, args.subset)
-    dataset = SirstCrops(
-        args.data, names, crop=args.crop, augment=True, channels=in_channels_of(base), pos_prob=args.pos_prob
-    )
+    try:
+        vfm = FrozenVFM(
+            args.vfm_arch,
+            weights=args.vfm_weights,
+            blocks=args.vfm_blocks,
+            n_blocks=n_samf,
+            input_size=args.vfm_size,
+            **args.vfm_kwargs_dict,
+        )
+        model = FDEP(base, vfm, n_samf=n_samf, loss=args.loss, weights=(args.w_main, args.w_light))
+    except (TypeError, ValueError, RuntimeError) as exc:  # timm: unknown model or bad kwargs; loading
+        parser.error(f"VFM ({args.vfm_arch}, {args.vfm_weights or 'random weights'}): {exc}")
+    model.to(device)
+    try:
+        names = read_split(args.data, args.split, args.subset)
+        dataset = SirstCrops(
+            args.data,
+            names,
+            crop=args.crop,
+            augment=True,
+            channels=in_channels_of(base),
+            pos_prob=args.pos_prob,
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        parser.error(f"--data {args.data}: {exc}")
+    if len(dataset) < 2:
+        parser.error(f"--data {args.data}: training needs at least 2 usable images, found {len(dataset)}")
+    out.mkdir(parents=True, exist_ok=True)
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=args.batch_size,
@@ -217,8 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         drop_last=len(dataset) >= args.batch_size,  # no trailing batch of one sample (breaks batch norm)
         pin_memory=device.type == "cuda",
     )
-    if len(dataset) < 2:
-        raise SystemExit(f"error: training needs at least 2 usable images, {args.data} has {len(dataset)}")
     optimizer = torch.optim.AdamW(model.trainable_parameters(), lr=args.lr, weight_decay=args.weight_decay)
     config = {k: v for k, v in vars(args).items() if k != "vfm_kwargs_dict"}
     config.update(device=str(device), n_samf=n_samf, vfm_blocks=vfm.blocks, n_train=len(dataset))

@@ -109,6 +109,8 @@ class FrozenVFM(nn.Module):
         super().__init__()
         import timm
 
+        if vit_kwargs.pop("pretrained", False):
+            raise ValueError("FrozenVFM never downloads weights: pass weights=PATH to a local checkpoint")
         vit_kwargs.setdefault("dynamic_img_size", True)
         vit_kwargs["num_classes"] = 0
         self.arch = arch

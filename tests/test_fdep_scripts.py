@@ -139,6 +139,7 @@ def test_custom_base_factory(toy_data: Path, tmp_path: Path, monkeypatch: pytest
     assert len(list(pred.glob("*.png"))) == 3
 
 
+@pytest.mark.filterwarnings("ignore:.*random weights:UserWarning")
 def test_clear_errors_for_bad_paths(toy_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
     def fails(main, argv, needle):
         with pytest.raises(SystemExit) as exc:
@@ -155,8 +156,21 @@ def test_clear_errors_for_bad_paths(toy_data: Path, tmp_path: Path, capsys: pyte
     )
     fails(train.main, _train_args(toy_data, tmp_path / "o", "--vfm-kwargs", "{depth: 2}"), "--vfm-kwargs")
     fails(train.main, _train_args(toy_data, tmp_path / "o", "--batch-size", "1"), "--batch-size")
+    fails(train.main, _train_args(toy_data, tmp_path / "o", "--base", "resnet9000"), "unknown base network")
+    fails(
+        train.main,
+        _train_args(toy_data, tmp_path / "o", "--vfm-arch", "vit_nonexistent"),
+        "VFM (vit_nonexistent",
+    )
+    fails(
+        train.main,
+        _train_args(toy_data, tmp_path / "o", "--vfm-kwargs", '{"pretrained": true}'),
+        "never downloads",
+    )
+    (toy_data / "splits/50_50/val.txt").write_text("a\nmissing_image\n")
+    fails(train.main, _train_args(toy_data, tmp_path / "o", "--subset", "val"), "missing_image")
     ckpt = tmp_path / "w.pth"
-    torch.save({}, ckpt)
+    torch.save({"unrelated": torch.zeros(1)}, ckpt)
     images = str(toy_data / "images")
     fails(
         predict.main, ["--weights", str(tmp_path / "none.pt"), "--images", images, "--out", "p"], "--weights"
@@ -172,7 +186,12 @@ def test_clear_errors_for_bad_paths(toy_data: Path, tmp_path: Path, capsys: pyte
         ["--weights", str(ckpt), "--images", str(empty), "--out", str(tmp_path / "p")],
         "no images",
     )
-    assert not (tmp_path / "o").exists()
+    fails(
+        predict.main,
+        ["--weights", str(ckpt), "--images", images, "--out", str(tmp_path / "p")],
+        "does not fit",
+    )
+    assert not (tmp_path / "o").exists() and not (tmp_path / "p").exists()
 
 
 @pytest.mark.shared
