@@ -215,6 +215,15 @@ def test_predict_with_published_lesps_checkpoint(shared_dir: Path, tmp_path: Pat
         assert pred.shape == mask.shape and pred.dtype == np.uint8
         hits += int(pred[mask].max() > 127)
     assert hits >= 2
+    # the maps are what hse-score reads
+    from hse.cli import main as hse_score
+
+    masks = tmp_path / "masks"
+    masks.mkdir()
+    for n in names:
+        (masks / f"{n}.png").write_bytes((root / "masks" / f"{n}.png").read_bytes())
+    assert hse_score([str(out), str(masks), "--quiet", "--json", str(tmp_path / "score.json")]) == 0
+    assert (tmp_path / "score.json").is_file()
 
 
 @pytest.mark.shared
