@@ -370,6 +370,25 @@ def test_load_official_dinov2_register_checkpoint(tmp_path: Path):
     assert torch.equal(got["blocks.1.mlp.fc1.weight"], ref["blocks.1.mlp.fc1.weight"])
 
 
+@pytest.mark.slow
+def test_default_vits14_with_meta_shapes(tmp_path: Path):
+    """The default arch takes a checkpoint of dinov2_vits14's published shapes and runs at another size."""
+    import timm
+
+    vit = timm.create_model("vit_small_patch14_dinov2", pretrained=False, num_classes=0)
+    state = dict(vit.state_dict())
+    # dinov2_vits14_pretrain.pth: 384 channels, a 37 x 37 position grid (518 / 14) plus the class position
+    assert state["pos_embed"].shape == (1, 1 + 37 * 37, 384)
+    state["mask_token"] = torch.zeros(1, 384)
+    path = tmp_path / "dinov2_vits14_pretrain.pth"
+    torch.save(state, path)
+    vfm = FrozenVFM(weights=path)
+    assert vfm.blocks == [2, 5, 8, 11] and vfm.embed_dim == 384
+    assert torch.equal(vfm.vit.pos_embed, state["pos_embed"])
+    feats = vfm(torch.rand(1, 1, 256, 200))  # -> 252 x 196, an 18 x 14 patch grid
+    assert [tuple(f.shape) for f in feats] == [(1, 384, 18, 14)] * 4
+
+
 @pytest.mark.parametrize("fmt", ["pth", "safetensors", "wrapped"])
 def test_load_timm_checkpoint(tmp_path: Path, fmt: str):
     ref = _tiny_state("vit_small_patch14_dinov2", seed=5)
