@@ -8,7 +8,6 @@ label order, i.e. raster order of their first pixel) and a radius; a pair is adm
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 MATCH_RULES = ("greedy", "optimal")
 
@@ -47,6 +46,8 @@ def optimal_match(dist: np.ndarray, radius: float) -> list[tuple[int, int]]:
     admissible = dist < radius
     if not admissible.any():
         return []
+    from scipy.optimize import linear_sum_assignment
+
     big = float(radius) * (min(dist.shape) + 1)
     cost = np.where(admissible, dist, big)
     rows, cols = linear_sum_assignment(cost)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from ._sweep import sweep
 from .matching import optimal_match
 
 EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
@@ -81,6 +80,8 @@ def target_counts(
         int64, shape (K,). Pd's numerator; the number of predicted components; the pixels of matched
         components (Fa's numerator is the foreground pixel count minus ``matched_area``).
     """
+    from ._sweep import sweep  # numba compiles/loads lazily, so `import hse` stays light
+
     want_pairs = match == "optimal"
     n_components, matched, matched_area, pairs, pair_dist = sweep(
         np.ascontiguousarray(levels, dtype=np.int32), n_thresholds, targets.rows, targets.cols, float(radius), want_pairs
