@@ -7,11 +7,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from reference import reference_scores, reference_threshold
 
 import hse
 from hse.pixel import pixel_counts, threshold_levels
 from hse.target import find_targets, target_counts
-from reference import reference_scores, reference_threshold
 
 GRID = np.array([0.0, 0.1, 0.25, 0.5, 0.75, 0.9])
 
