@@ -19,8 +19,14 @@ SUMMARY_KEYS = ("hse", "hse_pixel", "hse_target", "mean_pd", "mean_fa", "auc_pd_
 
 
 def _plain(x: Any) -> Any:
-    """JSON-friendly Python scalars (NaN/inf become None)."""
-    if isinstance(x, (np.integer,)):
+    """JSON-friendly Python values, recursively (numpy scalars/arrays to Python; NaN/inf become None)."""
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in x]
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, (float, np.floating)):
         return None if not math.isfinite(float(x)) else float(x)
@@ -143,7 +149,7 @@ class Result:
             {k: _plain(v) for k, v in row.items()} for row in self.curve.drop(columns="in_hse_grid").to_dict("records")
         ]
         if self.compat:
-            out["compat"] = self.compat
+            out["compat"] = _plain(self.compat)
         out["settings"] = dict(self.settings)
         if include_state:
             out["state"] = self.state.to_dict()
