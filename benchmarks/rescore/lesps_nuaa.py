@@ -318,8 +318,10 @@ def report(out: Path, results: dict, rows: list[dict], n_images: int, fixes: dic
     with contextlib.suppress(ImportError):
         import hse.plot as plot
     if plot is not None and hasattr(plot, "plot_results"):
-        with _atomic_path(out / "curves.png", ".png") as tmp:
-            plot.plot_results(results, tmp)
+        # plot_results writes atomically itself and takes the format from the extension.
+        plot.plot_results(
+            results, out / "curves.png", title=f"LESPS checkpoints, NUAA-SIRST 50_50 ({n_images} images)"
+        )
         used["figure"] = "hse.plot.plot_results"
     else:
         write_figure(out / "curves.png", results)
