@@ -1,0 +1,753 @@
+"""Confidence intervals and paired significance tests for every score, by bootstrapping images.
+
+Every dataset-level score is a function of weighted sums of per-image counters (:mod:`hse.state`), so a
+bootstrap draw is a vector of resampling counts over the images: the scores of a draw are
+``curve_arrays(state, counts)`` summarised, and no pixel is re-evaluated. Draws are made in blocks, as a
+(draws x images) count matrix per block, and scored with one matrix product per counter.
+
+* :func:`bootstrap` - percentile intervals for HSE, HSE_pixel, HSE_target and IoU, nIoU, Pd, Fa at the
+  operating threshold.
+* :func:`compare` - the paired bootstrap distribution of the difference ``a - b`` of each score for two
+  methods scored on the same images, its percentile interval and a two-sided p-value.
+* ``hse-compare`` - the command line of :func:`compare` (:func:`compare_main`).
+
+What is resampled, the p-value's definition and its limits are described in docs/statistics.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+from .result import Result, _plain
+from .score import curve_arrays, summarise
+
+#: The scores that get intervals: the HSE summary over the grid, then four numbers at the operating threshold.
+SCORES = ("hse", "hse_pixel", "hse_target", "iou", "niou", "pd", "fa")
+#: Settings that must agree for two results to be compared.
+COMPARED_SETTINGS = ("evaluation_grid", "thresholds", "threshold", "match", "radius", "preset")
+#: Differences closer to zero than this count as zero in the p-value (float rounding of equal scores).
+ZERO_TOL = 1e-12
+#: Upper bound of one block of draws, in (draws x images) matrix cells.
+_BLOCK_CELLS = 1 << 18
+_MAX_BLOCK = 250
+
+
+# --------------------------------------------------------------------------------------------------
+# inputs and the vectorised scoring of draws
+# --------------------------------------------------------------------------------------------------
+
+
+def _as_result(obj: Any, what: str = "result") -> Result:
+    """A :class:`Result` from a Result, an :class:`hse.HSEMetric`, a ``to_dict(include_state=True)``
+    dictionary, or the path of a JSON file holding one."""
+    if isinstance(obj, Result):
+        return obj
+    if hasattr(obj, "compute") and hasattr(obj, "config"):
+        return obj.compute()
+    if isinstance(obj, (str, os.PathLike)):
+        return load_result(obj)
+    if isinstance(obj, Mapping):
+        try:
+            return Result.from_dict(dict(obj))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"{what}: cannot rebuild the result ({exc})") from None
+    raise InputError(f"{what}: expected an hse Result, HSEMetric or result dict, got {type(obj).__name__}")
+
+
+def load_result(path: str | os.PathLike) -> Result:
+    """Read a result JSON file written by ``hse-score --json`` (or ``Result.to_json(include_state=True)``)."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{p}: is a directory, expected a result JSON file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: cannot be read ({exc})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{p}: not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{p}: not an hse result (expected a JSON object)")
+    if "state" not in data:
+        raise InputError(
+            f"{p}: saved without its per-image state, which intervals and comparisons need; "
+            "write it again with hse-score --json (without --no-state)"
+        )
+    try:
+        return Result.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{p}: not a usable hse result ({exc})") from None
+
+
+def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every score of :data:`SCORES` for image weights of shape (N,) or (B, N): arrays of shape () or (B,).
+
+    All-ones weights give the result's own scores; a row of bootstrap counts gives that draw's scores.
+    """
+    curve = curve_arrays(result.state, weights)
+    # The grid columns as a C-contiguous block and a slice for summarise: its means then reduce each row
+    # in the same order as an unbatched evaluation (fancy-indexing a batch gives a Fortran-ordered array,
+    # whose row means are summed in another order and can differ in the last bit).
+    on_grid = {key: np.ascontiguousarray(v[..., result.grid_index]) for key, v in curve.items()}
+    summary = summarise(on_grid, slice(None), result.preset)
+    k = result.op_index
+    out = {key: summary[key] for key in ("hse", "hse_pixel", "hse_target")}
+    out.update({key: curve[key][..., k] for key in ("iou", "niou", "pd", "fa")})
+    return out
+
+
+def point_scores(result: Result) -> dict[str, float]:
+    """The scores of :data:`SCORES` on the data as it is (the point estimates)."""
+    row = result.curve.iloc[result.op_index]
+    out = {key: float(getattr(result, key)) for key in ("hse", "hse_pixel", "hse_target")}
+    out.update({key: float(row[key]) for key in ("iou", "niou", "pd", "fa")})
+    return out
+
+
+def _block_size(n_images: int) -> int:
+    return max(1, min(_MAX_BLOCK, _BLOCK_CELLS // max(n_images, 1)))
+
+
+def resample_counts(rng: np.random.Generator, n_images: int, n: int) -> Iterator[np.ndarray]:
+    """Bootstrap resampling counts in blocks: (b, n_images) float arrays whose rows each sum to ``n_images``.
+
+    Row r of a block counts how often each image appears in ``n_images`` draws with replacement. The
+    block size depends only on ``n_images``, so the counts depend only on the generator's seed, ``n``
+    and ``n_images``.
+    """
+    block = _block_size(n_images)
+    for start in range(0, n, block):
+        b = min(block, n - start)
+        idx = rng.integers(0, n_images, size=(b, n_images))
+        idx += (np.arange(b) * n_images)[:, None]
+        yield np.bincount(idx.ravel(), minlength=b * n_images).reshape(b, n_images).astype(np.float64)
+
+
+def _check_options(n: Any, seed: Any, level: Any) -> tuple[int, int, float]:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n must be a positive number of bootstrap draws, got {n!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}")
+    try:
+        level = float(level)
+    except (TypeError, ValueError):
+        raise InputError(f"level must be a number in (0, 1), got {level!r}") from None
+    if not (0.0 < level < 1.0):
+        raise InputError(f"level must be in (0, 1), e.g. 0.95, got {level!r}")
+    return int(n), int(seed), level
+
+
+def _percentiles(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """The percentile interval of one score's draws (linear interpolation; NaN draws are ignored)."""
+    tail = (1.0 - level) / 2.0 * 100.0
+    finite = draws[np.isfinite(draws)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    low, high = np.percentile(finite, [tail, 100.0 - tail])
+    return float(low), float(high)
+
+
+def _level_text(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+# --------------------------------------------------------------------------------------------------
+# bootstrap
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate and its bootstrap percentile interval [low, high]."""
+
+    estimate: float
+    low: float
+    high: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"estimate": _plain(self.estimate), "low": _plain(self.low), "high": _plain(self.high)}
+
+
+@dataclass
+class BootstrapResult:
+    """Percentile intervals of every score of :data:`SCORES` (see :func:`bootstrap`).
+
+    ``result["hse"]`` is an :class:`Interval`; ``draws[key]`` holds the ``n`` resampled values of a score.
+    """
+
+    scores: dict[str, Interval]
+    level: float
+    n: int
+    seed: int
+    n_images: int
+    draws: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def __getitem__(self, key: str) -> Interval:
+        return self.scores[key]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the method, level, draws and seed, and ``scores`` -> {estimate, low, high}."""
+        return {
+            "method": "percentile bootstrap over images",
+            "level": self.level,
+            "n": self.n,
+            "seed": self.seed,
+            "n_images": self.n_images,
+            "scores": {key: iv.to_dict() for key, iv in self.scores.items()},
+        }
+
+
+def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float = 0.95) -> BootstrapResult:
+    """Bootstrap percentile confidence intervals for HSE, HSE_pixel, HSE_target and IoU, nIoU, Pd, Fa.
+
+    Images are resampled with replacement (``n`` draws of as many images as were scored) and each
+    draw's scores are recomputed from the summed per-image counters; the interval is the
+    ``(1 - level) / 2`` and ``(1 + level) / 2`` percentiles of the draws. The same seed gives the same
+    intervals.
+
+    Parameters
+    ----------
+    result_or_metric : Result, HSEMetric, dict or path
+        A result with its per-image state: a :class:`hse.Result`, an :class:`hse.HSEMetric` (computed),
+        ``Result.to_dict(include_state=True)``, or a JSON file written by ``hse-score --json``.
+    n : int
+        Number of bootstrap draws.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    level : float
+        Coverage of the intervals, in (0, 1).
+
+    Returns
+    -------
+    BootstrapResult
+        ``.scores[key]`` is an :class:`Interval` (estimate, low, high); ``.to_dict()`` is JSON-ready.
+    """
+    n, seed, level = _check_options(n, seed, level)
+    result = _as_result(result_or_metric)
+    if result.n_images == 0:
+        raise InputError("bootstrap: the result has no images")
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
+    for counts in resample_counts(rng, result.n_images, n):
+        for key, values in resampled_scores(result, counts).items():
+            parts[key].append(values)
+    draws = {key: np.concatenate(v) for key, v in parts.items()}
+    point = point_scores(result)
+    scores = {key: Interval(point[key], *_percentiles(draws[key], level)) for key in SCORES}
+    return BootstrapResult(scores, level, n, seed, result.n_images, draws)
+
+
+# --------------------------------------------------------------------------------------------------
+# paired comparison
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One score of two methods, their difference ``a - b``, its interval and two-sided p-value."""
+
+    a: float
+    b: float
+    diff: float
+    low: float
+    high: float
+    p_value: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _plain(getattr(self, k)) for k in ("a", "b", "diff", "low", "high", "p_value")}
+
+
+@dataclass
+class Comparison:
+    """The bootstrap comparison of two methods (see :func:`compare`).
+
+    ``comparison["hse"]`` is a :class:`Difference`; ``draws[key]`` holds the ``n`` resampled differences.
+    """
+
+    scores: dict[str, Difference]
+    level: float
+    n: int
+    seed: int
+    n_images: int
+    paired: bool
+    draws: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+
+    def __getitem__(self, key: str) -> Difference:
+        return self.scores[key]
+
+    @property
+    def alpha(self) -> float:
+        return 1.0 - self.level
+
+    def significant(self, key: str = "hse") -> bool:
+        """Whether the difference of ``key`` is significant at ``1 - level`` (p < 1 - level)."""
+        return bool(self.scores[key].p_value < self.alpha)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": ("paired" if self.paired else "unpaired") + " percentile bootstrap over images",
+            "difference": "a - b",
+            "p_value": "2 * min(P(d <= 0), P(d >= 0)) over the draws d, capped at 1",
+            "level": self.level,
+            "n": self.n,
+            "seed": self.seed,
+            "n_images": self.n_images,
+            "paired": self.paired,
+            "scores": {key: d.to_dict() for key, d in self.scores.items()},
+        }
+
+
+def p_value(diffs: np.ndarray) -> float:
+    """Two-sided bootstrap p-value of draws ``d`` of a difference: ``2 * min(P(d <= 0), P(d >= 0))``,
+    capped at 1, where P is the fraction of draws and ``|d| <= ZERO_TOL`` counts as 0. Draws that are all
+    zero give 1; NaN draws are ignored (all NaN gives NaN)."""
+    d = np.asarray(diffs, dtype=np.float64)
+    d = d[np.isfinite(d)]
+    if d.size == 0:
+        return float("nan")
+    le = np.count_nonzero(d <= ZERO_TOL) / d.size
+    ge = np.count_nonzero(d >= -ZERO_TOL) / d.size
+    return float(min(1.0, 2.0 * min(le, ge)))
+
+
+def _check_settings(a: Result, b: Result) -> None:
+    differ = []
+    for key in COMPARED_SETTINGS:
+        va, vb = a.settings.get(key), b.settings.get(key)
+        if key in ("evaluation_grid", "thresholds"):
+            same = np.array_equal(np.asarray(va, dtype=np.float64), np.asarray(vb, dtype=np.float64))
+        elif key in ("threshold", "radius"):
+            same = float(va) == float(vb)
+        else:
+            same = va == vb
+        if not same:
+            differ.append(f"{key} ({_short(va)} vs {_short(vb)})")
+    if differ:
+        raise InputError(
+            "the two results were scored with different settings: "
+            + "; ".join(differ)
+            + ". Score both with the same grid, threshold, matching and preset"
+        )
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and len(value) > 4:
+        return f"{len(value)} values {value[0]:g}..{value[-1]:g}"
+    return repr(value)
+
+
+def _list(names: list[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _align(a: Result, b: Result, check_truth: bool) -> np.ndarray:
+    """Indices that put b's images in a's order; InputError when the image sets or the truth differ."""
+    for res, label in ((a, "a"), (b, "b")):
+        if len(set(res.names)) != len(res.names):
+            seen: set[str] = set()
+            dup = sorted({x for x in res.names if x in seen or seen.add(x)})
+            raise InputError(f"result {label} names some images twice ({_list(dup)}); names must be unique")
+    pos_b = {name: i for i, name in enumerate(b.names)}
+    only_a = [x for x in a.names if x not in pos_b]
+    names_a = set(a.names)
+    only_b = [x for x in b.names if x not in names_a]
+    if only_a or only_b:
+        parts = []
+        if only_a:
+            parts.append(f"{len(only_a)} only in a ({_list(only_a)})")
+        if only_b:
+            parts.append(f"{len(only_b)} only in b ({_list(only_b)})")
+        raise InputError(
+            "a paired comparison needs the same images in both results: "
+            + "; ".join(parts)
+            + ". Score both methods on the same split"
+        )
+    order = np.array([pos_b[x] for x in a.names], dtype=np.int64)
+    if check_truth:
+        sa, sb = a.state.scalars, b.state.scalars
+        bad = np.zeros(a.n_images, dtype=bool)
+        for key in ("height", "width", "n_gt_pixels", "n_targets"):
+            bad |= sa[key] != sb[key][order]
+        if bad.any():
+            names = [a.names[i] for i in np.flatnonzero(bad)]
+            raise InputError(
+                f"the two results have different ground truth for {len(names)} image(s) ({_list(names)}): "
+                "size, target pixels or targets differ. Score both against the same masks "
+                "(or pass check_truth=False)"
+            )
+    return order
+
+
+def _reorder(result: Result, order: np.ndarray) -> Result:
+    from .state import EvalState
+
+    state = result.state
+    new = EvalState(
+        [state.names[i] for i in order],
+        {k: v[order] for k, v in state.curves.items()},
+        {k: v[order] for k, v in state.scalars.items()},
+    )
+    return Result(new, result.settings, result.compat)
+
+
+def compare(
+    a: Any,
+    b: Any,
+    n: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+    *,
+    paired: bool = True,
+    check_truth: bool = True,
+) -> Comparison:
+    """Bootstrap comparison of two methods: the difference ``a - b`` of every score of :data:`SCORES`.
+
+    Paired (the default): both methods were scored on the same images, matched by name (their order may
+    differ). Each draw resamples image indices once and applies the same counts to both methods, so
+    the image-to-image variation both share cancels out of the difference. The interval is the
+    percentile interval of the ``n`` differences; the two-sided p-value is
+    ``2 * min(P(d <= 0), P(d >= 0))`` over the draws ``d``, capped at 1 (identical methods give
+    differences of exactly 0 and p = 1). See :func:`p_value` and docs/statistics.md.
+
+    Unpaired (``paired=False``): the two results may hold different images; each is resampled
+    independently. Use it only when a paired comparison is impossible: it is less powerful.
+
+    Parameters
+    ----------
+    a, b : Result, HSEMetric, dict or path
+        Two results with their per-image state (as for :func:`bootstrap`).
+    n, seed, level : int, int, float
+        Number of draws, seed of ``numpy.random.default_rng``, coverage of the interval.
+    paired : bool
+        Paired (same images) or unpaired bootstrap.
+    check_truth : bool
+        Paired only: require the same ground truth per image (size, target pixels, targets).
+
+    Raises
+    ------
+    hse.InputError
+        Different image sets (the missing images are named), different ground truth, or different
+        settings (grid, operating threshold, matching, radius, preset).
+    """
+    n, seed, level = _check_options(n, seed, level)
+    ra, rb = _as_result(a, "a"), _as_result(b, "b")
+    for res, label in ((ra, "a"), (rb, "b")):
+        if res.n_images == 0:
+            raise InputError(f"compare: result {label} has no images")
+    _check_settings(ra, rb)
+    if paired:
+        rb = _reorder(rb, _align(ra, rb, check_truth))
+    rng = np.random.default_rng(seed)
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
+    if paired:
+        for counts in resample_counts(rng, ra.n_images, n):
+            sa, sb = resampled_scores(ra, counts), resampled_scores(rb, counts)
+            for key in SCORES:
+                parts[key].append(sa[key] - sb[key])
+    else:
+        blocks_b = resample_counts(rng, rb.n_images, n)
+        for counts_a in resample_counts(rng, ra.n_images, n):
+            counts_b = next(blocks_b)
+            sa, sb = resampled_scores(ra, counts_a), resampled_scores(rb, counts_b)
+            for key in SCORES:
+                parts[key].append(sa[key] - sb[key])
+    draws = {key: np.concatenate(v) for key, v in parts.items()}
+    pa, pb = point_scores(ra), point_scores(rb)
+    scores = {
+        key: Difference(
+            pa[key], pb[key], pa[key] - pb[key], *_percentiles(draws[key], level), p_value(draws[key])
+        )
+        for key in SCORES
+    }
+    n_images = ra.n_images if paired else ra.n_images + rb.n_images
+    return Comparison(scores, level, n, seed, n_images, paired, draws)
+
+
+# --------------------------------------------------------------------------------------------------
+# text
+# --------------------------------------------------------------------------------------------------
+
+#: (key, label, scale, digits): how the tables show each score (the papers' units).
+DISPLAY = (
+    ("hse", "HSE", 1.0, 4),
+    ("hse_pixel", "HSE_pixel", 1.0, 4),
+    ("hse_target", "HSE_target", 1.0, 4),
+    ("iou", "IoU (%)", 100.0, 2),
+    ("niou", "nIoU (%)", 100.0, 2),
+    ("pd", "Pd (%)", 100.0, 2),
+    ("fa", "Fa (x1e-6)", 1e6, 2),
+)
+
+
+def _num(x: float, scale: float, digits: int, sign: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "nan"
+    return f"{x * scale:{'+' if sign else ''}.{digits}f}"
+
+
+def format_p(p: float, n: int) -> str:
+    """A p-value for a table: ``< 1/n`` when no draw crossed zero, else three decimals."""
+    if p is None or not math.isfinite(p):
+        return "nan"
+    if p == 0.0:
+        return f"< {1.0 / n:.2g}"
+    return f"{p:.3f}"
+
+
+def format_intervals(boot: BootstrapResult) -> str:
+    """The interval block that ``hse-score --ci`` adds to its summary."""
+    lines = [
+        f"Bootstrap {_level_text(boot.level)} intervals ({boot.n} draws over {boot.n_images} images, "
+        f"seed {boot.seed}; percentile method)"
+    ]
+    width = max(len(label) for _, label, _, _ in DISPLAY)
+    for key, label, scale, digits in DISPLAY:
+        iv = boot.scores[key]
+        lines.append(
+            f"  {label.ljust(width)}  {_num(iv.estimate, scale, digits)}  "
+            f"[{_num(iv.low, scale, digits)}, {_num(iv.high, scale, digits)}]"
+        )
+    return "\n".join(lines)
+
+
+def format_comparison(
+    cmp: Comparison, label_a: str = "A", label_b: str = "B", title: str | None = None
+) -> str:
+    """The table printed by ``hse-compare``."""
+    kind = "paired" if cmp.paired else "unpaired"
+    head = title or f"{label_a} vs {label_b}"
+    lines = [head, "=" * len(head)]
+    images = f"{cmp.n_images} paired images" if cmp.paired else f"{cmp.n_images} images (unpaired)"
+    lines.append(
+        f"  {images}, {cmp.n} {kind} bootstrap draws (seed {cmp.seed}), {_level_text(cmp.level)} intervals"
+    )
+    lines.append("")
+    ci_head = f"{_level_text(cmp.level)} CI of A - B"
+    rows = [("score", "A", "B", "A - B", ci_head, "p")]
+    for key, label, scale, digits in DISPLAY:
+        d = cmp.scores[key]
+        rows.append(
+            (
+                label,
+                _num(d.a, scale, digits),
+                _num(d.b, scale, digits),
+                _num(d.diff, scale, digits, sign=True),
+                f"[{_num(d.low, scale, digits, sign=True)}, {_num(d.high, scale, digits, sign=True)}]",
+                format_p(d.p_value, cmp.n) + ("" if d.p_value < cmp.alpha else "  n.s."),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in range(1, 5)] + [r[5]]
+        lines.append("  " + "  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(f"A = {label_a}")
+    lines.append(f"B = {label_b}")
+    lines.append(
+        "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws; "
+        f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
+    )
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
+# hse-compare
+# --------------------------------------------------------------------------------------------------
+
+PROG = "hse-compare"
+
+
+def _level_arg(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (0.0 < x < 1.0):
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), e.g. 0.95; got {text!r}")
+    return x
+
+
+def _positive_int(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if x < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
+    return x
+
+
+def _seed_arg(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if x < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
+    return x
+
+
+def add_ci_options(group: Any, prefix_help: str = "") -> None:
+    """The ``--ci-n``, ``--ci-seed`` and ``--ci-level`` options (shared by hse-score and hse-compare)."""
+    group.add_argument("--ci-n", type=_positive_int, default=None, metavar="N",
+                       help=f"{prefix_help}bootstrap draws (default 1000)")  # fmt: skip
+    group.add_argument("--ci-seed", type=_seed_arg, default=None, metavar="S",
+                       help=f"{prefix_help}seed of the draws (default 0)")  # fmt: skip
+    group.add_argument("--ci-level", type=_level_arg, default=None, metavar="L",
+                       help=f"{prefix_help}coverage of the intervals (default 0.95)")  # fmt: skip
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .cli import _finite_float, _jobs, _positive_float, parse_thresholds
+
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description=(
+            "Paired bootstrap comparison of two methods scored on the same images: the difference A - B "
+            "of HSE, HSE_pixel, HSE_target and IoU, nIoU, Pd, Fa at the operating threshold, its "
+            "interval and a two-sided p-value. Give two result files written by 'hse-score --json', or "
+            "--masks MASK_DIR and two prediction folders."
+        ),
+        epilog="Exit codes: 0 success, 2 bad input or usage, 1 internal error. See docs/statistics.md.",
+    )
+    p.add_argument("a", metavar="A", help="result JSON of method A (or its prediction folder with --masks)")
+    p.add_argument("b", metavar="B", help="result JSON of method B (or its prediction folder with --masks)")
+    g = p.add_argument_group("bootstrap")
+    add_ci_options(g)
+    g = p.add_argument_group("scoring prediction folders (with --masks)")
+    g.add_argument("--masks", metavar="MASK_DIR", help="score A and B as prediction folders against MASK_DIR")
+    g.add_argument("--split", metavar="FILE", help="score only the names listed in FILE")
+    g.add_argument("--pred-suffix", default="", metavar="S", help="suffix to strip from prediction stems")
+    g.add_argument("--mask-suffix", default="", metavar="S", help="suffix to strip from mask stems")
+    g.add_argument("--thresholds", type=parse_thresholds, default="default", metavar="SPEC",
+                   help="HSE grid, as in hse-score (default 'default')")  # fmt: skip
+    g.add_argument("--threshold", type=_finite_float, default=0.5, help="operating threshold (default 0.5)")
+    g.add_argument("--match", choices=("greedy", "optimal"), default="greedy", help="target matching")
+    g.add_argument("--radius", type=_positive_float, default=3.0, help="centroid distance, px (default 3)")
+    g.add_argument("--mask-threshold", type=_finite_float, default=None, metavar="T",
+                   help="binarise masks as mask > T")  # fmt: skip
+    g.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (0 = all cores)")
+    g = p.add_argument_group("output")
+    g.add_argument("--label-a", metavar="NAME", help="name of method A in the table (default from the path)")
+    g.add_argument("--label-b", metavar="NAME", help="name of method B in the table (default from the path)")
+    g.add_argument("--json", metavar="OUT", help="write the comparison as JSON")
+    g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    g.add_argument("--version", action="version", version=f"{PROG} (hse) {__version__}")
+    return p
+
+
+def _labels(a: str, b: str) -> tuple[str, str]:
+    pa, pb = Path(a), Path(b)
+    la = pa.stem if pa.suffix.lower() == ".json" else pa.name or str(pa)
+    lb = pb.stem if pb.suffix.lower() == ".json" else pb.name or str(pb)
+    if la == lb:
+        la, lb = str(a), str(b)
+    return la, lb
+
+
+def _score_folder(args: argparse.Namespace, pred_dir: str) -> Result:
+    import hse
+    from hse.io import pair_files
+
+    names, preds, masks, _report = pair_files(
+        pred_dir, args.masks, split=args.split, pred_suffix=args.pred_suffix, mask_suffix=args.mask_suffix
+    )
+    return hse.evaluate(
+        preds,
+        masks,
+        names=names,
+        thresholds=args.thresholds,
+        threshold=args.threshold,
+        match=args.match,
+        radius=args.radius,
+        mask_threshold=args.mask_threshold,
+        jobs=args.jobs,
+    )
+
+
+def _run_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    scoring = ("split", "thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
+    defaults = {k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix")}
+    if args.masks is None:
+        changed = [k for k in defaults if getattr(args, k) != defaults[k]]
+        if changed:
+            flags = ", ".join("--" + k.replace("_", "-") for k in changed)
+            raise InputError(f"{flags}: only used with --masks (result files were scored already)")
+        ra, rb = load_result(args.a), load_result(args.b)
+    else:
+        for folder in (args.a, args.b):
+            if not Path(folder).is_dir():
+                raise InputError(f"{folder}: not a folder (with --masks, A and B are prediction folders)")
+        ra, rb = _score_folder(args, args.a), _score_folder(args, args.b)
+    la, lb = _labels(args.a, args.b)
+    la, lb = args.label_a or la, args.label_b or lb
+    n = 1000 if args.ci_n is None else args.ci_n
+    seed = 0 if args.ci_seed is None else args.ci_seed
+    level = 0.95 if args.ci_level is None else args.ci_level
+    cmp = compare(ra, rb, n=n, seed=seed, level=level)
+    text = format_comparison(cmp, la, lb)
+    if args.json:
+        from hse.io import write_atomic
+
+        out = Path(args.json)
+        if out.is_dir():
+            raise InputError(f"--json {args.json}: is a directory; give a file name")
+        payload = {"schema": "hse-compare/1", "a": {"label": la, "source": str(args.a)},
+                   "b": {"label": lb, "source": str(args.b)}}  # fmt: skip
+        payload.update(cmp.to_dict())
+        write_atomic(out, json.dumps(payload, indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(text)
+        if args.json:
+            print(f"{PROG}: wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+def compare_main(argv: list[str] | None = None) -> int:
+    """Entry point of ``hse-compare``; returns the exit code (0 success, 2 bad input, 1 internal error)."""
+    from . import __version__
+
+    parser = build_compare_parser()
+    args = parser.parse_args(argv)
+    old_show = warnings.showwarning
+    warnings.showwarning = lambda message, *a, **k: print(f"{PROG}: warning: {message}", file=sys.stderr)
+    try:
+        return _run_compare(args, parser)
+    except InputError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception:
+        traceback.print_exc()
+        print(f"{PROG}: error: internal error (hse {__version__}); please report it with the traceback above",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    finally:
+        warnings.showwarning = old_show
+
+
+if __name__ == "__main__":
+    raise SystemExit(compare_main())
