@@ -14,6 +14,7 @@ from .errors import InputError  # noqa: E402
 from .metric import EvalConfig, HSEMetric, evaluate, evaluate_image  # noqa: E402
 from .result import Result  # noqa: E402
 from .score import PRESETS  # noqa: E402
+from .stats import bootstrap, compare  # noqa: E402
 from .thresholds import DEFAULT_GRID, UINT8_GRID  # noqa: E402
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "HSEMetric",
     "InputError",
     "Result",
+    "bootstrap",
+    "compare",
     "evaluate",
     "evaluate_image",
     "__version__",

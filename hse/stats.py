@@ -34,6 +34,7 @@ import numpy as np
 from .errors import InputError
 from .result import Result, _plain
 from .score import curve_arrays, summarise
+from .state import EvalState
 
 #: The scores that get intervals: the HSE summary over the grid, then four numbers at the operating threshold.
 SCORES = ("hse", "hse_pixel", "hse_target", "iou", "niou", "pd", "fa")
@@ -94,12 +95,8 @@ def load_result(path: str | os.PathLike) -> Result:
         raise InputError(f"{p}: not a usable hse result ({exc})") from None
 
 
-def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Every score of :data:`SCORES` for image weights of shape (N,) or (B, N): arrays of shape () or (B,).
-
-    All-ones weights give the result's own scores; a row of bootstrap counts gives that draw's scores.
-    """
-    curve = curve_arrays(result.state, weights)
+def _scores(state: EvalState, result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
+    curve = curve_arrays(state, weights)
     # The grid columns as a C-contiguous block and a slice for summarise: its means then reduce each row
     # in the same order as an unbatched evaluation (fancy-indexing a batch gives a Fortran-ordered array,
     # whose row means are summed in another order and can differ in the last bit).
@@ -109,6 +106,14 @@ def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarra
     out = {key: summary[key] for key in ("hse", "hse_pixel", "hse_target")}
     out.update({key: curve[key][..., k] for key in ("iou", "niou", "pd", "fa")})
     return out
+
+
+def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every score of :data:`SCORES` for image weights of shape (N,) or (B, N): arrays of shape () or (B,).
+
+    All-ones weights give the result's own scores; a row of bootstrap counts gives that draw's scores.
+    """
+    return _scores(result.state, result, weights)
 
 
 def point_scores(result: Result) -> dict[str, float]:
@@ -242,9 +247,10 @@ def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float 
     if result.n_images == 0:
         raise InputError("bootstrap: the result has no images")
     rng = np.random.default_rng(seed)
+    state = result.state
     parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
     for counts in resample_counts(rng, result.n_images, n):
-        for key, values in resampled_scores(result, counts).items():
+        for key, values in _scores(state, result, counts).items():
             parts[key].append(values)
     draws = {key: np.concatenate(v) for key, v in parts.items()}
     point = point_scores(result)
@@ -395,8 +401,6 @@ def _align(a: Result, b: Result, check_truth: bool) -> np.ndarray:
 
 
 def _reorder(result: Result, order: np.ndarray) -> Result:
-    from .state import EvalState
-
     state = result.state
     new = EvalState(
         [state.names[i] for i in order],
@@ -454,17 +458,18 @@ def compare(
     if paired:
         rb = _reorder(rb, _align(ra, rb, check_truth))
     rng = np.random.default_rng(seed)
+    fa, fb = ra.state, rb.state
     parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
     if paired:
         for counts in resample_counts(rng, ra.n_images, n):
-            sa, sb = resampled_scores(ra, counts), resampled_scores(rb, counts)
+            sa, sb = _scores(fa, ra, counts), _scores(fb, rb, counts)
             for key in SCORES:
                 parts[key].append(sa[key] - sb[key])
     else:
         blocks_b = resample_counts(rng, rb.n_images, n)
         for counts_a in resample_counts(rng, ra.n_images, n):
             counts_b = next(blocks_b)
-            sa, sb = resampled_scores(ra, counts_a), resampled_scores(rb, counts_b)
+            sa, sb = _scores(fa, ra, counts_a), _scores(fb, rb, counts_b)
             for key in SCORES:
                 parts[key].append(sa[key] - sb[key])
     draws = {key: np.concatenate(v) for key, v in parts.items()}
