@@ -185,11 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="opt in to resizing a mask whose size differs from its prediction (reported in the output)",
     )
+    g = p.add_argument_group("confidence intervals (docs/statistics.md)")
+    g.add_argument(
+        "--ci",
+        action="store_true",
+        help="add bootstrap confidence intervals (images resampled) to the summary and the JSON",
+    )
+    from hse.stats import add_ci_options
+
+    add_ci_options(g, prefix_help="with --ci: ")
     g = p.add_argument_group("running and output")
     g.add_argument(
         "--jobs", type=_jobs, default=1, metavar="N", help="worker processes for reading (0 = all cores)"
     )
     g.add_argument("--json", metavar="OUT", help="write the full result as JSON (schema hse/1)")
+    g.add_argument(
+        "--no-state",
+        action="store_true",
+        help="leave the per-image state out of --json (hse-compare and hse.bootstrap need it)",
+    )
     g.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
     g.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
     g.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
@@ -247,12 +261,18 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     return outputs
 
 
-def _json_payload(res: Any, extra: dict[str, Any]) -> str:
+def _json_payload(res: Any, extra: dict[str, Any], include_state: bool = True) -> str:
+    """The hse/1 JSON; the per-image ``state`` (last key) is written compactly on one line, since its
+    long integer lists would take one line per number when indented."""
     import json
 
     d = res.to_dict()
     d.update(extra)
-    return json.dumps(d, indent=2, allow_nan=True) + "\n"
+    text = json.dumps(d, indent=2, allow_nan=True)
+    if include_state:
+        state = json.dumps(res.state.to_dict(), separators=(",", ":"))
+        text = text[: text.rindex("}")].rstrip() + ',\n  "state": ' + state + "\n}"
+    return text + "\n"
 
 
 def _score(args: argparse.Namespace) -> int:
@@ -311,6 +331,17 @@ def _score(args: argparse.Namespace) -> int:
         progress=progress,
         jobs=args.jobs,
     )
+    if args.ci:
+        from hse.stats import bootstrap, format_intervals
+
+        boot = bootstrap(
+            res,
+            n=1000 if args.ci_n is None else args.ci_n,
+            seed=0 if args.ci_seed is None else args.ci_seed,
+            level=0.95 if args.ci_level is None else args.ci_level,
+        )
+        extra["ci"] = boot.to_dict()
+        notes.insert(0, format_intervals(boot))
     if getattr(res, "n_resized", 0):
         notes.append(
             f"note: --resize-masks nearest: {res.n_resized} mask(s) resized to their prediction's size"
@@ -323,7 +354,7 @@ def _score(args: argparse.Namespace) -> int:
     payloads: dict[str, Any] = {}
     for flag, path in outputs:
         if flag == "--json":
-            payloads[path] = _json_payload(res, extra)
+            payloads[path] = _json_payload(res, extra, include_state=not args.no_state)
         elif flag == "--csv":
             payloads[path] = res.curve.to_csv(index=False, lineterminator="\n")
         elif flag == "--per-image":
@@ -363,6 +394,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("PRED_DIR and MASK_DIR are required (or use --demo)")
     if args.demo and (args.split or args.pred_suffix or args.mask_suffix or args.allow_missing):
         parser.error("--split, --pred-suffix, --mask-suffix and --allow-missing need PRED_DIR and MASK_DIR")
+    if not args.ci and (args.ci_n is not None or args.ci_seed is not None or args.ci_level is not None):
+        parser.error("--ci-n, --ci-seed and --ci-level need --ci")
+    if args.no_state and not args.json:
+        parser.error("--no-state needs --json")
     old_show = warnings.showwarning
     warnings.showwarning = _showwarning
     try:
@@ -387,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def compare_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``hse-compare``: provided by :mod:`hse.stats` (statistical comparison of methods)."""
+    """Entry point of ``hse-compare``: :func:`hse.stats.compare_main` (paired bootstrap comparison)."""
     if importlib.util.find_spec("hse.stats") is None:
         print(
             "hse-compare: not available yet in this version of hse (needs the hse.stats module)",

@@ -521,13 +521,20 @@ def format_intervals(boot: BootstrapResult) -> str:
         f"Bootstrap {_level_text(boot.level)} intervals ({boot.n} draws over {boot.n_images} images, "
         f"seed {boot.seed}; percentile method)"
     ]
-    width = max(len(label) for _, label, _, _ in DISPLAY)
+    rows = []
     for key, label, scale, digits in DISPLAY:
         iv = boot.scores[key]
-        lines.append(
-            f"  {label.ljust(width)}  {_num(iv.estimate, scale, digits)}  "
-            f"[{_num(iv.low, scale, digits)}, {_num(iv.high, scale, digits)}]"
+        rows.append(
+            (
+                label,
+                _num(iv.estimate, scale, digits),
+                _num(iv.low, scale, digits),
+                _num(iv.high, scale, digits),
+            )
         )
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    for label, est, low, high in rows:
+        lines.append(f"  {label.ljust(w[0])}  {est.rjust(w[1])}  [{low.rjust(w[2])}, {high.rjust(w[3])}]")
     return "\n".join(lines)
 
 
