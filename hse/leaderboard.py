@@ -430,14 +430,70 @@ def _finite(x: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
+def _with_state(res: Any) -> Any:
+    """The Result behind ``res`` when its per-image state is available, else None."""
+    from hse.result import Result
+
+    if isinstance(res, Result):
+        return res
+    if isinstance(res, Mapping) and "state" in res:
+        try:
+            return Result.from_dict(dict(res))
+        except (ValueError, KeyError, TypeError):
+            return None
+    return None
+
+
+def _add_intervals(
+    rows: list[dict[str, Any]], results: Mapping[str, Any], n: int, seed: int, level: float
+) -> None:
+    """HSE intervals per row, and the bootstrap test of each row's HSE against the row ranked above:
+    paired when both methods were scored on the same images (names and ground truth), else unpaired."""
+    from hse.stats import bootstrap, compare
+
+    full = {r["method"]: _with_state(results[r["method"]]) for r in rows}
+    for i, r in enumerate(rows):
+        r.update(hse_low=None, hse_high=None, ci_level=None, p_vs_above=None, paired_vs_above=None,
+                 tied_with_above=None)  # fmt: skip
+        res = full[r["method"]]
+        if res is None or r.get("hse") is None:
+            continue
+        iv = bootstrap(res, n=n, seed=seed, level=level)["hse"]
+        r.update(hse_low=_finite(iv.low), hse_high=_finite(iv.high), ci_level=level)
+        above = full[rows[i - 1]["method"]] if i > 0 else None
+        if above is None or rows[i - 1].get("hse") is None:
+            continue
+        cmp = None
+        for paired in (True, False):
+            try:
+                cmp = compare(above, res, n=n, seed=seed, level=level, paired=paired)
+                break
+            except InputError:
+                continue
+        if cmp is not None:
+            p = _finite(cmp["hse"].p_value)
+            r.update(p_vs_above=p, paired_vs_above=cmp.paired,
+                     tied_with_above=None if p is None else bool(p >= 1.0 - level))  # fmt: skip
+
+
 def leaderboard_rows(
     results: Mapping[str, Any],
     published: Mapping[str, Mapping[str, float]] | None = None,
     notes: Mapping[str, str] | None = None,
     papers: Mapping[str, str] | None = None,
+    ci: bool = True,
+    ci_n: int = 1000,
+    ci_seed: int = 0,
+    ci_level: float = 0.95,
 ) -> list[dict[str, Any]]:
     """One dict per method, ranked by HSE (best first; NaN last). Recomputed metrics are fractions
-    (``iou``, ``pd``...), ``fa_1e6`` in 1e-6; ``published_*`` keep the papers' units (percent, 1e-6)."""
+    (``iou``, ``pd``...), ``fa_1e6`` in 1e-6; ``published_*`` keep the papers' units (percent, 1e-6).
+
+    With ``ci`` (and results that hold their per-image state) each row also gets the bootstrap interval
+    of its HSE (``hse_low``, ``hse_high``, ``ci_level``) and, from rank 2 on, the two-sided bootstrap
+    p-value of its HSE difference with the method ranked above (``p_vs_above``; ``paired_vs_above`` says
+    whether the test was paired), and ``tied_with_above`` when that difference is not significant at
+    ``1 - ci_level`` (see :mod:`hse.stats` and docs/statistics.md)."""
     published = published or {}
     notes = notes or {}
     papers = papers or {}
@@ -458,6 +514,8 @@ def leaderboard_rows(
     rows.sort(key=lambda r: (r["hse"] is None, -(r["hse"] or 0.0), r["method"]))
     for i, r in enumerate(rows, 1):
         r["rank"] = i
+    if ci:
+        _add_intervals(rows, results, ci_n, ci_seed, ci_level)
     return rows
 
 
@@ -493,16 +551,24 @@ def render_markdown(
     with the published value and, in brackets, recomputed minus published."""
     pub_keys = [k for k in PUBLISHED_KEYS if any(r.get(f"published_{k}") is not None for r in rows)]
     threshold = rows[0]["threshold"] if rows else (settings or {}).get("threshold", 0.5)
-    headers = ["#", "Method", "HSE", "HSE_pixel", "HSE_target", "IoU (%)", "nIoU (%)", "Pd (%)", "Fa (x1e-6)"]
+    levels = {r["ci_level"] for r in rows if r.get("ci_level") is not None}
+    with_ci = bool(levels)
+    ci_level = max(levels) if levels else 0.95
+    headers = ["#", "Method", "HSE"]
+    if with_ci:
+        headers += [f"HSE {ci_level * 100:g}% CI", "vs above (p)"]
+    headers += ["HSE_pixel", "HSE_target", "IoU (%)", "nIoU (%)", "Pd (%)", "Fa (x1e-6)"]
     unit = {"iou": "%", "niou": "%", "pd": "%", "fa": "x1e-6"}
     headers += [f"published {_PUBLISHED_LABEL[k]} ({unit[k]}) (diff)" for k in pub_keys]
     body = []
     for r in rows:
+        ci_cells = [_ci_cell(r), _vs_above_cell(r)] if with_ci else []
         body.append(
             [
                 r["rank"],
                 r["method"],
                 fmt_num(r.get("hse")),
+                *ci_cells,
                 fmt_num(r.get("hse_pixel")),
                 fmt_num(r.get("hse_target")),
                 pct(r.get("iou")),
@@ -533,6 +599,22 @@ def render_markdown(
     n_img = {r.get("n_images") for r in rows}
     if len(n_img) == 1:
         out[-1] += f" {n_img.pop()} images, {rows[0].get('n_targets')} targets."
+    if with_ci:
+        alpha = 1.0 - ci_level
+        text = (
+            f"HSE {ci_level * 100:g}% CI: percentile bootstrap over the images (images resampled with "
+            "replacement, scores recomputed from their counters). vs above (p): two-sided bootstrap "
+            "p-value of the HSE difference with the method ranked just above, paired (the same resampled "
+            "images for both) when both were scored on the same images and masks"
+        )
+        if any(r.get("paired_vs_above") is False for r in rows):
+            text += "; unpaired (each resampled on its own) where marked \u2020"
+        text += (
+            f"; n.s.: not significantly different at {alpha:g}, so the order of the two is not established. "
+            "See docs/statistics.md."
+        )
+        out.append("")
+        out.append(text)
     notes = [
         (r["method"], r.get("paper", ""), r.get("note", "")) for r in rows if r.get("paper") or r.get("note")
     ]
@@ -548,10 +630,30 @@ def render_markdown(
     return "\n".join(out) + "\n"
 
 
+def _ci_cell(row: Mapping[str, Any]) -> str:
+    low, high = row.get("hse_low"), row.get("hse_high")
+    if low is None or high is None:
+        return "-"
+    return f"[{fmt_num(low)}, {fmt_num(high)}]"
+
+
+def _vs_above_cell(row: Mapping[str, Any]) -> str:
+    p = row.get("p_vs_above")
+    if p is None:
+        return ""
+    text = f"{p:.3f}" if p > 0 else "< 0.001"
+    if row.get("tied_with_above"):
+        text += " n.s."
+    if row.get("paired_vs_above") is False:
+        text += " \u2020"
+    return text
+
+
 CSV_COLUMNS = (
     "dataset", "rank", "method", "hse", "hse_pixel", "hse_target", "threshold", "iou_percent", "niou_percent",
     "pd_percent", "fa_1e-6", "published_iou_percent", "published_niou_percent", "published_pd_percent",
-    "published_fa_1e-6", "n_images", "n_targets", "cached", "paper", "note",
+    "published_fa_1e-6", "n_images", "n_targets", "cached", "paper", "note", "hse_ci_low", "hse_ci_high",
+    "ci_level", "p_vs_above", "paired_vs_above", "tied_with_above",
 )  # fmt: skip
 
 
@@ -590,9 +692,19 @@ def render_csv(
                 "" if r["method"] not in cached else str(bool(cached[r["method"]])).lower(),
                 r.get("paper", ""),
                 r.get("note", ""),
+                num(r.get("hse_low")),
+                num(r.get("hse_high")),
+                num(r.get("ci_level")),
+                num(r.get("p_vs_above")),
+                _flag(r.get("paired_vs_above")),
+                _flag(r.get("tied_with_above")),
             ]
         )
     return buf.getvalue()
+
+
+def _flag(value: Any) -> str:
+    return "" if value is None else str(bool(value)).lower()
 
 
 def _slug(name: str) -> str:
