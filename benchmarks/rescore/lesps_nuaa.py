@@ -251,82 +251,29 @@ def write_csv(path: Path, rows: list[dict]) -> None:
     write_text(path, buf.getvalue())
 
 
-def leaderboard_markdown(rows: list[dict], n_images: int, fixes: dict[str, str]) -> str:
-    ranked = sorted(rows, key=lambda r: r["hse"], reverse=True)
-    lines = [
-        "# LESPS checkpoints on NUAA-SIRST (50_50 test split)",
-        "",
-        f"{n_images} images; threshold {THRESHOLD} for IoU / nIoU / Pd / Fa; ranked by HSE. "
-        "Published numbers (LESPS, CVPR 2023, Table 2) beside the re-computed ones; "
-        "IoU, nIoU and Pd in %, Fa in 1e-6.",
-        "",
-        "| rank | checkpoint | HSE | HSE pixel | HSE target | IoU | IoU (pub.) | nIoU "
-        "| Pd | Pd (pub.) | Fa | Fa (pub.) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for i, r in enumerate(ranked, 1):
-        lines.append(
-            f"| {i} | {r['checkpoint']} | {r['hse']:.4f} | {r['hse_pixel']:.4f} | {r['hse_target']:.4f} "
-            f"| {r['iou']:.2f} | {r['published_iou']:.2f} | {r['niou']:.2f} "
-            f"| {r['pd']:.2f} | {r['published_pd']:.2f} | {r['fa']:.2f} | {r['published_fa']:.2f} |"
-        )
-    if fixes:
-        lines += ["", "Mask corrections:", ""]
-        lines += [f"- {name}: {why}" for name, why in fixes.items()]
-    return "\n".join(lines) + "\n"
+def report(out: Path, results: dict, published: dict, n_images: int, fixes: dict[str, str]) -> None:
+    """``leaderboard.md`` (hse.leaderboard) and ``curves.png`` (hse.plot), both written atomically."""
+    from hse.leaderboard import leaderboard_rows, render_markdown
+    from hse.plot import plot_results
 
-
-def write_figure(path: Path, results: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_roc, ax_iou) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for ckpt, res in results.items():
-        c = res.curve.sort_values("threshold")
-        style = "-" if "full" in ckpt else ("--" if "centroid" in ckpt else ":")
-        colour = "tab:blue" if ckpt.startswith("ACM") else "tab:red"
-        ax_roc.plot(1e6 * c["fa"], c["pd"], style, color=colour, label=ckpt)
-        ax_iou.plot(c["threshold"], c["iou"], style, color=colour, label=ckpt)
-    ax_roc.set_xscale("symlog", linthresh=1.0)
-    ax_roc.set_xlabel("Fa (x1e-6)")
-    ax_roc.set_ylabel("Pd")
-    ax_roc.set_title("Pd-Fa over thresholds")
-    ax_iou.set_xlabel("threshold")
-    ax_iou.set_ylabel("IoU")
-    ax_iou.set_title("IoU vs threshold")
-    ax_iou.axvline(THRESHOLD, color="0.6", lw=0.8)
-    for ax in (ax_roc, ax_iou):
-        ax.grid(alpha=0.3)
-    ax_iou.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    with _atomic_path(path, ".png") as tmp:
-        fig.savefig(tmp, format="png", dpi=120)
-    plt.close(fig)
-
-
-def report(out: Path, results: dict, rows: list[dict], n_images: int, fixes: dict[str, str]) -> dict:
-    """Write the leaderboard and the figure, with the project's own helpers when they exist."""
-
-    used = {}
-    md = leaderboard_markdown(rows, n_images, fixes)
-    used["leaderboard"] = "built-in table"
+    rows = leaderboard_rows(results, published=published)
+    notes = [f"{name}: {why}." for name, why in fixes.items()]
+    md = render_markdown(
+        rows,
+        title="LESPS checkpoints on NUAA-SIRST (50_50 test split)",
+        description=(
+            f"{n_images} test images, run with the published LESPS inference protocol "
+            "(benchmarks/rescore/lesps_nuaa.py). Published numbers: LESPS (CVPR 2023), Table 2."
+        ),
+        settings={"thresholds": "default", "match": "greedy", "radius": 3.0},
+        extra_notes=notes,
+        level=1,
+    )
     write_text(out / "leaderboard.md", md)
-
-    plot = None
-    with contextlib.suppress(ImportError):
-        import hse.plot as plot
-    if plot is not None and hasattr(plot, "plot_results"):
-        # plot_results writes atomically itself and takes the format from the extension.
-        plot.plot_results(
-            results, out / "curves.png", title=f"LESPS checkpoints, NUAA-SIRST 50_50 ({n_images} images)"
-        )
-        used["figure"] = "hse.plot.plot_results"
-    else:
-        write_figure(out / "curves.png", results)
-        used["figure"] = "built-in figure"
-    return used
+    # plot_results writes atomically itself and takes the format from the extension.
+    plot_results(
+        results, out / "curves.png", title=f"LESPS checkpoints, NUAA-SIRST 50_50 ({n_images} images)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         buf = io.StringIO()
         res.curve.to_csv(buf, index=False, float_format="%.8g")
         write_text(out / "curves" / f"{ckpt}.csv", buf.getvalue())
-    used = report(out, results, rows, len(names), fixes)
+    report(out, results, published, len(names), fixes)
     total = time.perf_counter() - t_start
 
     meta = {
@@ -381,7 +328,6 @@ def main(argv: list[str] | None = None) -> int:
         "jobs": args.jobs,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "reporting": used,
     }
     write_text(out / "run.json", json.dumps(meta, indent=2, default=float) + "\n")
 
