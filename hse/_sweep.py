@@ -87,6 +87,24 @@ def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
     pair_dist = np.empty(cap, np.float64)
     n_pairs = 0
 
+    # Bucket the targets on a grid of cells no smaller than the radius, so a component only looks at the
+    # targets in its own and the 8 surrounding cells: the cost stays flat in the number of targets.
+    cell = max(radius, 1.0)
+    n_cell_r = int(h / cell) + 2
+    n_cell_c = int(w / cell) + 2
+    cell_start = np.zeros(n_cell_r * n_cell_c + 1, np.int64)
+    gt_cell = np.empty(n_gt, np.int64)
+    for g in range(n_gt):
+        gt_cell[g] = int(gt_rows[g] / cell) * n_cell_c + int(gt_cols[g] / cell)
+        cell_start[gt_cell[g] + 1] += 1
+    for i in range(1, cell_start.shape[0]):
+        cell_start[i] += cell_start[i - 1]
+    cell_items = np.empty(n_gt, np.int64)
+    cell_fill = cell_start.copy()
+    for g in range(n_gt):
+        cell_items[cell_fill[gt_cell[g]]] = g
+        cell_fill[gt_cell[g]] += 1
+
     cand = np.empty(0, np.int64)
     for k in range(n_thresholds - 1, -1, -1):
         # Add the pixels whose level is exactly k + 1 (they are foreground from threshold k downwards).
@@ -146,27 +164,38 @@ def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
             cy = sum_r[x] / area[x]
             cx = sum_c[x] / area[x]
             near = False
-            for g in range(n_gt):
-                dy = cy - gt_rows[g]
-                dx = cx - gt_cols[g]
-                d = math.sqrt(dy * dy + dx * dx)
-                if d < radius:
+            cell_r = int(cy / cell)
+            cell_c = int(cx / cell)
+            for around in range(9):  # the component's cell and its 8 neighbours
+                nr = cell_r - 1 + around // 3
+                nc = cell_c - 1 + around % 3
+                if nr < 0 or nr >= n_cell_r or nc < 0 or nc >= n_cell_c:
+                    continue
+                b = nr * n_cell_c + nc
+                for item in range(cell_start[b], cell_start[b + 1]):
+                    g = cell_items[item]
+                    dy = cy - gt_rows[g]
+                    dx = cx - gt_cols[g]
+                    d = math.sqrt(dy * dy + dx * dx)
+                    if d >= radius:
+                        continue
                     near = True
-                    if want_pairs:
-                        if n_pairs == cap:
-                            cap *= 2
-                            grown = np.empty((cap, 4), np.int64)
-                            grown[:n_pairs] = pairs[:n_pairs]
-                            pairs = grown
-                            grown_d = np.empty(cap, np.float64)
-                            grown_d[:n_pairs] = pair_dist[:n_pairs]
-                            pair_dist = grown_d
-                        pairs[n_pairs, 0] = k
-                        pairs[n_pairs, 1] = g
-                        pairs[n_pairs, 2] = first[x]
-                        pairs[n_pairs, 3] = area[x]
-                        pair_dist[n_pairs] = d
-                        n_pairs += 1
+                    if not want_pairs:
+                        continue
+                    if n_pairs == cap:
+                        cap *= 2
+                        grown = np.empty((cap, 4), np.int64)
+                        grown[:n_pairs] = pairs[:n_pairs]
+                        pairs = grown
+                        grown_d = np.empty(cap, np.float64)
+                        grown_d[:n_pairs] = pair_dist[:n_pairs]
+                        pair_dist = grown_d
+                    pairs[n_pairs, 0] = k
+                    pairs[n_pairs, 1] = g
+                    pairs[n_pairs, 2] = first[x]
+                    pairs[n_pairs, 3] = area[x]
+                    pair_dist[n_pairs] = d
+                    n_pairs += 1
             if near:
                 cand[n_cand] = x
                 n_cand += 1

@@ -29,6 +29,7 @@ from .validation import (
     as_mask,
     as_prediction,
     check_same_shape,
+    describe,
     prediction_as_float,
     resize_nearest,
     to_numpy,
@@ -144,14 +145,21 @@ def _default_name(index: int, source: Any) -> str:
     return str(index)
 
 
+def _is_path(x: Any) -> bool:
+    return isinstance(x, (str, os.PathLike))
+
+
 def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config: EvalConfig):
-    """Read (if paths) and validate one pair; returns (name, pred, bool mask, raw mask, resized)."""
+    """Read (if paths) and validate one pair; returns (name, pred, bool mask, raw mask, resized).
+
+    Errors name the image by its name, else by its index, and name the files when paths were given.
+    """
     label = name if name is not None else _default_name(index, pred_src)
-    pred_label = str(pred_src) if isinstance(pred_src, (str, os.PathLike)) else label
-    mask_label = str(mask_src) if isinstance(mask_src, (str, os.PathLike)) else label
-    pred = as_prediction(pred_src, pred_label if pred_label != label else (name if name is not None else index))
-    raw_mask = to_numpy(mask_src, f"mask {mask_label!r}")
-    mask = as_mask(raw_mask, mask_label if mask_label != label else (name if name is not None else index), config.mask_threshold)
+    ident: str | int = name if name is not None else index
+    pred = as_prediction(pred_src, str(pred_src) if _is_path(pred_src) else ident)
+    mask_id = str(mask_src) if _is_path(mask_src) else ident
+    raw_mask = to_numpy(mask_src, describe(mask_id, "mask"))
+    mask = as_mask(raw_mask, mask_id, config.mask_threshold)
     resized = False
     if pred.shape != mask.shape:
         if config.resize_masks == "nearest":
@@ -159,8 +167,9 @@ def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config
             raw_mask = None
             resized = True
         else:
-            where = label if pred_label == label else f"{pred_label} vs {mask_label}"
-            check_same_shape(pred, mask, where)
+            files = f" (prediction {pred_src}, mask {mask_src})" if _is_path(pred_src) or _is_path(mask_src) else ""
+            where = (label if name is not None or _is_path(pred_src) else index)
+            check_same_shape(pred, mask, where, files)
     return label, pred, mask, raw_mask, resized
 
 

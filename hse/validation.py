@@ -154,12 +154,12 @@ def mask_as_float(raw: Any) -> np.ndarray | None:
     return None
 
 
-def check_same_shape(pred: np.ndarray, mask: np.ndarray, name: str | int | None) -> None:
+def check_same_shape(pred: np.ndarray, mask: np.ndarray, name: str | int | None, files: str = "") -> None:
     """Raise a clear error when a prediction and its mask differ in shape (nothing is ever resized)."""
     if pred.shape != mask.shape:
         label = describe(name, "image")
         raise InputError(
-            f"{label}: prediction shape {pred.shape} (H, W) differs from mask shape {mask.shape}. "
+            f"{label}{files}: prediction shape {pred.shape} (H, W) differs from mask shape {mask.shape}. "
             "hse never resizes silently; fix the data, or opt in with resize_masks='nearest' "
             "(CLI: --resize-masks nearest)"
         )
