@@ -24,8 +24,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import hse  # noqa: E402
 from synthetic import make_set  # noqa: E402
+
+import hse  # noqa: E402
 
 
 def best_of(fn, repeat: int) -> float:
@@ -47,7 +48,9 @@ def peer_pd_fa(preds, masks, num_bins):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="20 images and smaller sweeps")
     parser.add_argument("--repeat", type=int, default=3, help="hse repetitions (best of); the peer runs once")
     args = parser.parse_args(argv)
@@ -96,7 +99,9 @@ def main(argv=None) -> int:
         peer_pd_fa(p[:2], m[:2], 1)
         t_p = (time.perf_counter() - start) / 2
         base = base or t_h
-        print(f"{n_t:8d} {t_h * 1e3:11.2f} {t_p * 1e3:20.1f} {t_p / t_h:7.1f}x   (hse {t_h / base:.2f}x of 1 target)")
+        print(
+            f"{n_t:8d} {t_h * 1e3:11.2f} {t_p * 1e3:20.1f} {t_p / t_h:7.1f}x   (hse {t_h / base:.2f}x of 1 target)"
+        )
     return 0 if all(r[4] in (None, True) for r in rows) else 1
 
 

@@ -112,7 +112,8 @@ class EvalConfig:
         from .compat import COMPAT
 
         return {
-            name: COMPAT[name](threshold=self.threshold, **self.compat_options.get(name, {})) for name in self.compat
+            name: COMPAT[name](threshold=self.threshold, **self.compat_options.get(name, {}))
+            for name in self.compat
         }
 
 
@@ -167,8 +168,12 @@ def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config
             raw_mask = None
             resized = True
         else:
-            files = f" (prediction {pred_src}, mask {mask_src})" if _is_path(pred_src) or _is_path(mask_src) else ""
-            where = (label if name is not None or _is_path(pred_src) else index)
+            files = (
+                f" (prediction {pred_src}, mask {mask_src})"
+                if _is_path(pred_src) or _is_path(mask_src)
+                else ""
+            )
+            where = label if name is not None or _is_path(pred_src) else index
             check_same_shape(pred, mask, where, files)
     return label, pred, mask, raw_mask, resized
 
@@ -181,7 +186,11 @@ def _process(job) -> tuple[ImageState, dict, bool]:
     compat = config.new_compat()
     if compat:
         pred_float = prediction_as_float(pred)
-        mask_float = raw_mask / 255.0 if raw_mask is not None and raw_mask.ndim == 2 and raw_mask.dtype == np.uint8 else None
+        mask_float = (
+            raw_mask / 255.0
+            if raw_mask is not None and raw_mask.ndim == 2 and raw_mask.dtype == np.uint8
+            else None
+        )
         for acc in compat.values():
             acc.update(pred_float, mask, mask_float=mask_float)
     return state, compat, resized

@@ -146,7 +146,8 @@ class Result:
         out["threshold"] = self.threshold
         out["thresholds"] = [float(t) for t in self.thresholds]
         out["curve"] = [
-            {k: _plain(v) for k, v in row.items()} for row in self.curve.drop(columns="in_hse_grid").to_dict("records")
+            {k: _plain(v) for k, v in row.items()}
+            for row in self.curve.drop(columns="in_hse_grid").to_dict("records")
         ]
         if self.compat:
             out["compat"] = _plain(self.compat)
@@ -169,7 +170,9 @@ class Result:
         if data.get("schema") != SCHEMA:
             raise ValueError(f"unsupported schema {data.get('schema')!r}; expected {SCHEMA!r}")
         if "state" not in data:
-            raise ValueError("this result was saved without its per-image state (to_dict(include_state=True))")
+            raise ValueError(
+                "this result was saved without its per-image state (to_dict(include_state=True))"
+            )
         settings = data["settings"]
         state = EvalState.from_dict(data["state"], len(settings["evaluation_grid"]))
         return cls(state, settings, data.get("compat"))

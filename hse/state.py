@@ -59,7 +59,11 @@ class EvalState:
     @classmethod
     def stack(cls, images: list[ImageState], n_thresholds: int) -> EvalState:
         curves = {
-            f: (np.stack([getattr(im, f) for im in images]) if images else np.zeros((0, n_thresholds), np.int64))
+            f: (
+                np.stack([getattr(im, f) for im in images])
+                if images
+                else np.zeros((0, n_thresholds), np.int64)
+            )
             for f in CURVE_FIELDS
         }
         scalars = {f: np.array([getattr(im, f) for im in images], dtype=np.int64) for f in SCALAR_FIELDS}

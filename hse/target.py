@@ -84,7 +84,12 @@ def target_counts(
 
     want_pairs = match == "optimal"
     n_components, matched, matched_area, pairs, pair_dist = sweep(
-        np.ascontiguousarray(levels, dtype=np.int32), n_thresholds, targets.rows, targets.cols, float(radius), want_pairs
+        np.ascontiguousarray(levels, dtype=np.int32),
+        n_thresholds,
+        targets.rows,
+        targets.cols,
+        float(radius),
+        want_pairs,
     )
     if want_pairs:
         matched, matched_area = _optimal_from_pairs(pairs, pair_dist, targets.count, n_thresholds, radius)

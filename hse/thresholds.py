@@ -40,7 +40,9 @@ def resolve_thresholds(spec: ThresholdSpec = "default") -> np.ndarray:
             return DEFAULT_GRID.copy()
         if spec == "uint8":
             return UINT8_GRID.copy()
-        raise InputError(f"thresholds={spec!r} is not a known grid; use 'default', 'uint8' or a sorted list of floats")
+        raise InputError(
+            f"thresholds={spec!r} is not a known grid; use 'default', 'uint8' or a sorted list of floats"
+        )
     grid = np.asarray(spec, dtype=np.float64)
     if grid.ndim == 0:
         grid = grid.reshape(1)

@@ -83,7 +83,9 @@ def as_prediction(x: Any, name: str | int | None = None) -> np.ndarray:
         return arr
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)):
-            raise InputError(f"{what} contains NaN or inf; predictions must be finite probabilities in [0, 1]")
+            raise InputError(
+                f"{what} contains NaN or inf; predictions must be finite probabilities in [0, 1]"
+            )
         lo, hi = float(arr.min()), float(arr.max())
         if lo < 0.0 or hi > 1.0:
             raise InputError(

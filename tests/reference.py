@@ -55,7 +55,11 @@ def reference_threshold(pred, mask, t, radius=3.0, rule="greedy"):
 def brute_force_max_matching(gt, comps, radius):
     """Size of a maximum one-to-one matching among admissible pairs (Kuhn's augmenting paths)."""
     admissible = [
-        [j for j, c in enumerate(comps) if np.linalg.norm(np.asarray(c.centroid) - np.asarray(g.centroid)) < radius]
+        [
+            j
+            for j, c in enumerate(comps)
+            if np.linalg.norm(np.asarray(c.centroid) - np.asarray(g.centroid)) < radius
+        ]
         for g in gt
     ]
     owner = {}

@@ -52,14 +52,20 @@ def _examples(shared):
 @pytest.mark.shared
 def test_peer_examples_pd_fa_at_both_grids(shared_dir):
     preds, masks = _examples(shared_dir)
-    assert_same_pd_fa(hse.evaluate(preds, masks, thresholds=PEER_GRID), peer_pd_fa(preds, masks, 10), PEER_GRID)
+    assert_same_pd_fa(
+        hse.evaluate(preds, masks, thresholds=PEER_GRID), peer_pd_fa(preds, masks, 10), PEER_GRID
+    )
     assert_same_pd_fa(hse.evaluate(preds, masks, thresholds=[0.5]), peer_pd_fa(preds, masks, 1), [0.5])
 
 
 def _alcl(shared, limit=None):
     folder = shared / "predictions" / "alcl-net"
     names = sorted((p.stem for p in (folder / "pred").glob("*.png")), key=int)[:limit]
-    return [folder / "pred" / f"{n}.png" for n in names], [folder / "gt512" / f"{n}.png" for n in names], names
+    return (
+        [folder / "pred" / f"{n}.png" for n in names],
+        [folder / "gt512" / f"{n}.png" for n in names],
+        names,
+    )
 
 
 @pytest.mark.shared

@@ -44,7 +44,9 @@ def test_resize_is_explicit_and_counted():
 )
 def test_bad_predictions(pred, message):
     with pytest.raises(InputError, match=message):
-        hse.evaluate([pred], [np.zeros(pred.shape[-2:], bool)] if pred.ndim == 2 else [np.zeros((4, 4), bool)])
+        hse.evaluate(
+            [pred], [np.zeros(pred.shape[-2:], bool)] if pred.ndim == 2 else [np.zeros((4, 4), bool)]
+        )
 
 
 def test_bad_masks_and_the_explicit_threshold():
