@@ -128,14 +128,16 @@ def _block_size(n_images: int) -> int:
     return max(1, min(_MAX_BLOCK, _BLOCK_CELLS // max(n_images, 1)))
 
 
-def resample_counts(rng: np.random.Generator, n_images: int, n: int) -> Iterator[np.ndarray]:
+def resample_counts(
+    rng: np.random.Generator, n_images: int, n: int, block: int | None = None
+) -> Iterator[np.ndarray]:
     """Bootstrap resampling counts in blocks: (b, n_images) float arrays whose rows each sum to ``n_images``.
 
     Row r of a block counts how often each image appears in ``n_images`` draws with replacement. The
-    block size depends only on ``n_images``, so the counts depend only on the generator's seed, ``n``
-    and ``n_images``.
+    block size (by default a function of ``n_images`` alone) is fixed per call, so the counts depend
+    only on the generator's seed, ``n``, ``n_images`` and ``block``.
     """
-    block = _block_size(n_images)
+    block = _block_size(n_images) if block is None else block
     for start in range(0, n, block):
         b = min(block, n - start)
         idx = rng.integers(0, n_images, size=(b, n_images))
@@ -466,8 +468,9 @@ def compare(
             for key in SCORES:
                 parts[key].append(sa[key] - sb[key])
     else:
-        blocks_b = resample_counts(rng, rb.n_images, n)
-        for counts_a in resample_counts(rng, ra.n_images, n):
+        block = min(_block_size(ra.n_images), _block_size(rb.n_images))
+        blocks_b = resample_counts(rng, rb.n_images, n, block)
+        for counts_a in resample_counts(rng, ra.n_images, n, block):
             counts_b = next(blocks_b)
             sa, sb = _scores(fa, ra, counts_a), _scores(fb, rb, counts_b)
             for key in SCORES:

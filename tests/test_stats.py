@@ -251,8 +251,9 @@ def test_compare_refuses_different_image_sets():
     c = subset(a, np.arange(20), names=[f"img{i}" for i in range(19)] + ["other"])
     with pytest.raises(InputError, match=r"only in a \(img19\).*only in b \(other\)"):
         compare(a, c)
-    # unpaired needs no common images
+    # unpaired needs no common images, nor the same number (blocks of draws differ in size with it)
     assert not compare(a, b, n=50, paired=False).paired
+    assert compare(a, synthetic(3000, seed=2), n=300, paired=False)["hse"].p_value > 0
 
 
 def test_compare_refuses_different_settings_and_truth():
