@@ -190,10 +190,9 @@ def run_checkpoint(ckpt: str, shared: str, out: str, names: list[str], threads: 
     return {"checkpoint": ckpt, "seconds": time.perf_counter() - t0, "network_seconds": t_net}
 
 
-def run_all(shared: Path, out: Path, names: list[str], jobs: int) -> list[dict]:
-    cpus = os.cpu_count() or 1
+def run_all(shared: Path, out: Path, names: list[str], jobs: int, threads: int) -> list[dict]:
+    """Run every checkpoint, ``jobs`` at a time in separate processes, ``threads`` torch threads each."""
     jobs = max(1, min(jobs, len(CHECKPOINTS)))
-    threads = max(1, cpus // jobs)
     if jobs == 1:
         return [run_checkpoint(c, str(shared), str(out), names, threads, 0) for c in CHECKPOINTS]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
@@ -280,7 +279,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared", help="the shared data folder")
     ap.add_argument("--out", type=Path, required=True, help="output folder (created)")
-    ap.add_argument("--jobs", type=int, default=1, help="checkpoints run in parallel processes")
+    ap.add_argument("--jobs", type=int, default=1, help="checkpoints run in parallel processes (default 1)")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads per process (default 1: these small networks gain little from intra-op "
+        "threads, and several threads per process slow down badly when the cores are shared)",
+    )
     ap.add_argument("--limit", type=int, default=None, help="use only the first K test images")
     args = ap.parse_args(argv)
 
@@ -295,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mask fix: {name}: {why}", flush=True)
     published = read_published(shared)
 
-    timings = run_all(shared, out, names, args.jobs)
+    timings = run_all(shared, out, names, args.jobs, args.threads)
     t_infer = time.perf_counter() - t_start
     results = score(out, names, masks)
     t_score = time.perf_counter() - t_start - t_infer
@@ -326,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
             "per_checkpoint": timings,
         },
         "jobs": args.jobs,
+        "threads": args.threads,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
