@@ -95,8 +95,12 @@ def load_result(path: str | os.PathLike) -> Result:
         raise InputError(f"{p}: not a usable hse result ({exc})") from None
 
 
-def _scores(state: EvalState, result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
-    curve = curve_arrays(state, weights)
+def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
+    """Every score of :data:`SCORES` for image weights of shape (N,) or (B, N): arrays of shape () or (B,).
+
+    All-ones weights give the result's own scores; a row of bootstrap counts gives that draw's scores.
+    """
+    curve = curve_arrays(result.state, weights)
     # The grid columns as a C-contiguous block and a slice for summarise: its means then reduce each row
     # in the same order as an unbatched evaluation (fancy-indexing a batch gives a Fortran-ordered array,
     # whose row means are summed in another order and can differ in the last bit).
@@ -106,14 +110,6 @@ def _scores(state: EvalState, result: Result, weights: np.ndarray) -> dict[str, 
     out = {key: summary[key] for key in ("hse", "hse_pixel", "hse_target")}
     out.update({key: curve[key][..., k] for key in ("iou", "niou", "pd", "fa")})
     return out
-
-
-def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
-    """Every score of :data:`SCORES` for image weights of shape (N,) or (B, N): arrays of shape () or (B,).
-
-    All-ones weights give the result's own scores; a row of bootstrap counts gives that draw's scores.
-    """
-    return _scores(result.state, result, weights)
 
 
 def point_scores(result: Result) -> dict[str, float]:
@@ -249,10 +245,9 @@ def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float 
     if result.n_images == 0:
         raise InputError("bootstrap: the result has no images")
     rng = np.random.default_rng(seed)
-    state = result.state
     parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
     for counts in resample_counts(rng, result.n_images, n):
-        for key, values in _scores(state, result, counts).items():
+        for key, values in resampled_scores(result, counts).items():
             parts[key].append(values)
     draws = {key: np.concatenate(v) for key, v in parts.items()}
     point = point_scores(result)
@@ -337,12 +332,15 @@ def _check_settings(a: Result, b: Result) -> None:
     differ = []
     for key in COMPARED_SETTINGS:
         va, vb = a.settings.get(key), b.settings.get(key)
-        if key in ("evaluation_grid", "thresholds"):
-            same = np.array_equal(np.asarray(va, dtype=np.float64), np.asarray(vb, dtype=np.float64))
-        elif key in ("threshold", "radius"):
-            same = float(va) == float(vb)
-        else:
-            same = va == vb
+        try:
+            if key in ("evaluation_grid", "thresholds"):
+                same = np.array_equal(np.asarray(va, dtype=np.float64), np.asarray(vb, dtype=np.float64))
+            elif key in ("threshold", "radius"):
+                same = float(va) == float(vb)
+            else:
+                same = va == vb
+        except (TypeError, ValueError):
+            same = False
         if not same:
             differ.append(f"{key} ({_short(va)} vs {_short(vb)})")
     if differ:
@@ -460,11 +458,10 @@ def compare(
     if paired:
         rb = _reorder(rb, _align(ra, rb, check_truth))
     rng = np.random.default_rng(seed)
-    fa, fb = ra.state, rb.state
     parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
     if paired:
         for counts in resample_counts(rng, ra.n_images, n):
-            sa, sb = _scores(fa, ra, counts), _scores(fb, rb, counts)
+            sa, sb = resampled_scores(ra, counts), resampled_scores(rb, counts)
             for key in SCORES:
                 parts[key].append(sa[key] - sb[key])
     else:
@@ -472,7 +469,7 @@ def compare(
         blocks_b = resample_counts(rng, rb.n_images, n, block)
         for counts_a in resample_counts(rng, ra.n_images, n, block):
             counts_b = next(blocks_b)
-            sa, sb = _scores(fa, ra, counts_a), _scores(fb, rb, counts_b)
+            sa, sb = resampled_scores(ra, counts_a), resampled_scores(rb, counts_b)
             for key in SCORES:
                 parts[key].append(sa[key] - sb[key])
     draws = {key: np.concatenate(v) for key, v in parts.items()}
