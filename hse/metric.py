@@ -26,10 +26,12 @@ from .state import EvalState, ImageState
 from .target import find_targets, target_counts
 from .thresholds import ThresholdSpec, check_operating_threshold, resolve_thresholds, with_operating_point
 from .validation import (
+    as_2d,
     as_mask,
     as_prediction,
     check_same_shape,
     describe,
+    mask_as_float,
     prediction_as_float,
     resize_nearest,
     to_numpy,
@@ -159,7 +161,7 @@ def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config
     ident: str | int = name if name is not None else index
     pred = as_prediction(pred_src, str(pred_src) if _is_path(pred_src) else ident)
     mask_id = str(mask_src) if _is_path(mask_src) else ident
-    raw_mask = to_numpy(mask_src, describe(mask_id, "mask"))
+    raw_mask = as_2d(to_numpy(mask_src, describe(mask_id, "mask")), describe(mask_id, "mask"))
     mask = as_mask(raw_mask, mask_id, config.mask_threshold)
     resized = False
     if pred.shape != mask.shape:
@@ -186,11 +188,7 @@ def _process(job) -> tuple[ImageState, dict, bool]:
     compat = config.new_compat()
     if compat:
         pred_float = prediction_as_float(pred)
-        mask_float = (
-            raw_mask / 255.0
-            if raw_mask is not None and raw_mask.ndim == 2 and raw_mask.dtype == np.uint8
-            else None
-        )
+        mask_float = None if raw_mask is None else mask_as_float(raw_mask)
         for acc in compat.values():
             acc.update(pred_float, mask, mask_float=mask_float)
     return state, compat, resized
@@ -212,22 +210,10 @@ class HSEMetric:
     >>> metric.compute().hse               # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        *,
-        thresholds: ThresholdSpec | None = None,
-        threshold: float = 0.5,
-        match: str | None = None,
-        radius: float | None = None,
-        mask_threshold: float | None = None,
-        resize_masks: str | None = None,
-        compat: str | Sequence[str] | None = None,
-        compat_options: dict | None = None,
-        preset: str = "hse-v1",
-    ):
-        self.config = EvalConfig.create(
-            thresholds, threshold, match, radius, mask_threshold, resize_masks, compat, compat_options, preset
-        )
+    def __init__(self, **settings: Any):
+        # The keyword settings of evaluate() (thresholds, threshold, match, radius, mask_threshold,
+        # resize_masks, compat, compat_options, preset), validated in one place.
+        self.config = EvalConfig.create(**settings)
         self.reset()
 
     def reset(self) -> None:

@@ -149,9 +149,13 @@ def as_mask(x: Any, name: str | int | None = None, mask_threshold: float | None 
     raise InputError(f"{what} has dtype {arr.dtype}; expected an integer, float or bool mask")
 
 
-def mask_as_float(raw: Any) -> np.ndarray | None:
-    """The BasicIRSTD view of a raw mask: ``mask / 255`` for uint8 masks (None when not applicable)."""
-    if isinstance(raw, np.ndarray) and raw.dtype == np.uint8:
+def mask_as_float(raw: np.ndarray) -> np.ndarray | None:
+    """The BasicIRSTD view of a raw 2-D mask: ``mask / 255`` for uint8 masks (None otherwise).
+
+    BasicIRSTD reads 8-bit masks as float ``mask / 255`` and treats the values 255, >= 128 and >= 1
+    differently (see docs/compat.md); for {0, 255} masks this equals the bool mask.
+    """
+    if raw.dtype == np.uint8:
         return raw / 255.0
     return None
 
