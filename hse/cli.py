@@ -1,10 +1,14 @@
-"""Command line: ``hse-score PRED_DIR MASK_DIR [options]`` and ``hse-score --demo``.
+"""Command line: ``hse-score PRED_DIR MASK_DIR [options]``, ``hse-score --demo`` and ``hse-compare``.
 
 Exit codes: 0 success; 2 bad input or usage (a short message on stderr naming the file and the
 problem); 1 internal error (with a traceback). Output files are written only after everything has been
 computed, each atomically, and either all of them appear or none does.
 
-See docs/cli.md for every option and the JSON schema.
+The option-value parsers and :func:`run_cli` (the exit codes above, warnings on stderr) serve every
+command of the package, ``hse-leaderboard`` included. ``hse-compare`` is the command line of
+:func:`hse.stats.compare`; the statistics themselves stay in :mod:`hse.stats`.
+
+See docs/cli.md for every option and the JSON schema, docs/statistics.md for ``hse-compare``.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import json
 import math
 import os
 import sys
 import traceback
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from hse import __version__
 from hse.errors import InputError
 
 PROG = "hse-score"
+COMPARE_PROG = "hse-compare"
 COMPAT_CHOICES = ("basicirstd", "pyirstdmetrics", "acm")
 
 
@@ -75,33 +82,41 @@ def parse_thresholds(text: str) -> str | list[float]:
     return values
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str, convert: type, ok: Callable[[Any], bool], need: str) -> Any:
+    """``convert(text)`` when ``ok`` accepts it, else an argparse error: ``not a number`` (``not an
+    integer`` for ``int``) or ``need``, where ``{text}`` stands for the value as given."""
     try:
-        x = float(text)
+        x = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(x) or x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}")
+        what = "an integer" if convert is int else "a number"
+        raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+    if not ok(x):
+        raise argparse.ArgumentTypeError(need.format(text=repr(text)))
     return x
+
+
+def _positive_float(text: str) -> float:
+    return _number(text, float, lambda x: math.isfinite(x) and x > 0, "must be a positive number, got {text}")
 
 
 def _finite_float(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(x):
-        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
-    return x
+    return _number(text, float, math.isfinite, "must be finite, got {text}")
+
+
+def _level(text: str) -> float:
+    return _number(text, float, lambda x: 0.0 < x < 1.0, "must be in (0, 1), e.g. 0.95; got {text}")
+
+
+def _positive_int(text: str) -> int:
+    return _number(text, int, lambda x: x >= 1, "must be >= 1, got {text}")
+
+
+def _seed(text: str) -> int:
+    return _number(text, int, lambda x: x >= 0, "must be >= 0, got {text}")
 
 
 def _jobs(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError("must be >= 0 (0 = one per CPU core)")
+    n = _number(text, int, lambda x: x >= 0, "must be >= 0 (0 = one per CPU core)")
     return n if n > 0 else (os.cpu_count() or 1)
 
 
@@ -117,6 +132,16 @@ def _compat_list(values: list[str] | None) -> list[str]:
             if name not in out:
                 out.append(name)
     return out
+
+
+def add_ci_options(group: Any, prefix_help: str = "") -> None:
+    """The ``--ci-n``, ``--ci-seed`` and ``--ci-level`` options (shared by hse-score and hse-compare)."""
+    group.add_argument("--ci-n", type=_positive_int, default=None, metavar="N",
+                       help=f"{prefix_help}bootstrap draws (default 1000)")  # fmt: skip
+    group.add_argument("--ci-seed", type=_seed, default=None, metavar="S",
+                       help=f"{prefix_help}seed of the draws (default 0)")  # fmt: skip
+    group.add_argument("--ci-level", type=_level, default=None, metavar="L",
+                       help=f"{prefix_help}coverage of the intervals (default 0.95)")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,8 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="add bootstrap confidence intervals (images resampled) to the summary and the JSON",
     )
-    from hse.stats import add_ci_options
-
     add_ci_options(g, prefix_help="with --ci: ")
     g = p.add_argument_group("running and output")
     g.add_argument(
@@ -213,12 +236,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------------------------------
-# running
+# running a command
 # --------------------------------------------------------------------------------------------------
 
 
-def _err(msg: str) -> None:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
+def _err(prog: str, msg: str) -> None:
+    print(f"{prog}: error: {msg}", file=sys.stderr)
+
+
+def run_cli(prog: str, body: Callable[..., int], *args: Any) -> int:
+    """Run ``body(*args)`` as the command ``prog`` and return its exit code: the one error handling of
+    ``hse-score``, ``hse-compare`` and ``hse-leaderboard``.
+
+    While it runs, warnings print as ``PROG: warning: ...``. An :class:`hse.InputError` prints
+    ``PROG: error: ...`` and gives 2; Ctrl-C gives 130; a stdout closed early (piped into ``head``)
+    gives 0 quietly; any other exception prints its traceback and gives 1.
+    """
+    old_show = warnings.showwarning
+    warnings.showwarning = lambda message, *a, **k: print(f"{prog}: warning: {message}", file=sys.stderr)
+    try:
+        return body(*args)
+    except InputError as exc:
+        _err(prog, str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _err(prog, "interrupted")
+        return 130
+    except BrokenPipeError:
+        # stdout was closed early (e.g. piped into `head`): not an error; silence the final flush
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception:
+        traceback.print_exc()
+        _err(prog, f"internal error (hse {__version__}); please report it with the traceback above")
+        return 1
+    finally:
+        warnings.showwarning = old_show
+
+
+# --------------------------------------------------------------------------------------------------
+# hse-score
+# --------------------------------------------------------------------------------------------------
 
 
 def _info(args: argparse.Namespace, msg: str) -> None:
@@ -264,8 +323,6 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 def _json_payload(res: Any, extra: dict[str, Any], include_state: bool = True) -> str:
     """The hse/1 JSON; the per-image ``state`` (last key) is written compactly on one line, since its
     long integer lists would take one line per number when indented."""
-    import json
-
     d = res.to_dict()
     d.update(extra)
     text = json.dumps(d, indent=2, allow_nan=True)
@@ -380,10 +437,6 @@ def _score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _showwarning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``hse-score``; returns the exit code."""
     parser = build_parser()
@@ -398,40 +451,126 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--ci-n, --ci-seed and --ci-level need --ci")
     if args.no_state and not args.json:
         parser.error("--no-state needs --json")
-    old_show = warnings.showwarning
-    warnings.showwarning = _showwarning
-    try:
-        return _score(args)
-    except InputError as exc:
-        _err(str(exc))
-        return 2
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return 130
-    except BrokenPipeError:
-        # stdout was closed early (e.g. piped into `head`): not an error; silence the final flush
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except Exception:
-        traceback.print_exc()
-        _err(f"internal error (hse {__version__}); please report it with the traceback above")
-        return 1
-    finally:
-        warnings.showwarning = old_show
+    return run_cli(PROG, _score, args)
+
+
+# --------------------------------------------------------------------------------------------------
+# hse-compare
+# --------------------------------------------------------------------------------------------------
+
+
+def build_compare_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=COMPARE_PROG,
+        description=(
+            "Paired bootstrap comparison of two methods scored on the same images: the difference A - B "
+            "of HSE, HSE_pixel, HSE_target and IoU, nIoU, Pd, Fa at the operating threshold, its "
+            "interval and a two-sided p-value. Give two result files written by 'hse-score --json', or "
+            "--masks MASK_DIR and two prediction folders."
+        ),
+        epilog="Exit codes: 0 success, 2 bad input or usage, 1 internal error. See docs/statistics.md.",
+    )
+    p.add_argument("a", metavar="A", help="result JSON of method A (or its prediction folder with --masks)")
+    p.add_argument("b", metavar="B", help="result JSON of method B (or its prediction folder with --masks)")
+    g = p.add_argument_group("bootstrap")
+    add_ci_options(g)
+    g = p.add_argument_group("scoring prediction folders (with --masks)")
+    g.add_argument("--masks", metavar="MASK_DIR", help="score A and B as prediction folders against MASK_DIR")
+    g.add_argument("--split", metavar="FILE", help="score only the names listed in FILE")
+    g.add_argument("--pred-suffix", default="", metavar="S", help="suffix to strip from prediction stems")
+    g.add_argument("--mask-suffix", default="", metavar="S", help="suffix to strip from mask stems")
+    g.add_argument("--thresholds", type=parse_thresholds, default="default", metavar="SPEC",
+                   help="HSE grid, as in hse-score (default 'default')")  # fmt: skip
+    g.add_argument("--threshold", type=_finite_float, default=0.5, help="operating threshold (default 0.5)")
+    g.add_argument("--match", choices=("greedy", "optimal"), default="greedy", help="target matching")
+    g.add_argument("--radius", type=_positive_float, default=3.0, help="centroid distance, px (default 3)")
+    g.add_argument("--mask-threshold", type=_finite_float, default=None, metavar="T",
+                   help="binarise masks as mask > T")  # fmt: skip
+    g.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (0 = all cores)")
+    g = p.add_argument_group("output")
+    g.add_argument("--label-a", metavar="NAME", help="name of method A in the table (default from the path)")
+    g.add_argument("--label-b", metavar="NAME", help="name of method B in the table (default from the path)")
+    g.add_argument("--json", metavar="OUT", help="write the comparison as JSON")
+    g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
+    g.add_argument("--version", action="version", version=f"{COMPARE_PROG} (hse) {__version__}")
+    return p
+
+
+def _labels(a: str, b: str) -> tuple[str, str]:
+    pa, pb = Path(a), Path(b)
+    la = pa.stem if pa.suffix.lower() == ".json" else pa.name or str(pa)
+    lb = pb.stem if pb.suffix.lower() == ".json" else pb.name or str(pb)
+    if la == lb:
+        la, lb = str(a), str(b)
+    return la, lb
+
+
+def _score_folder(args: argparse.Namespace, pred_dir: str) -> Any:
+    import hse
+    from hse.io import pair_files
+
+    names, preds, masks, _report = pair_files(
+        pred_dir, args.masks, split=args.split, pred_suffix=args.pred_suffix, mask_suffix=args.mask_suffix
+    )
+    return hse.evaluate(
+        preds,
+        masks,
+        names=names,
+        thresholds=args.thresholds,
+        threshold=args.threshold,
+        match=args.match,
+        radius=args.radius,
+        mask_threshold=args.mask_threshold,
+        jobs=args.jobs,
+    )
+
+
+def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from hse.stats import compare, format_comparison, load_result
+
+    scoring = ("split", "thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
+    defaults = {k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix")}
+    if args.masks is None:
+        changed = [k for k in defaults if getattr(args, k) != defaults[k]]
+        if changed:
+            flags = ", ".join("--" + k.replace("_", "-") for k in changed)
+            raise InputError(f"{flags}: only used with --masks (result files were scored already)")
+        ra, rb = load_result(args.a), load_result(args.b)
+    else:
+        for folder in (args.a, args.b):
+            if not Path(folder).is_dir():
+                raise InputError(f"{folder}: not a folder (with --masks, A and B are prediction folders)")
+        ra, rb = _score_folder(args, args.a), _score_folder(args, args.b)
+    la, lb = _labels(args.a, args.b)
+    la, lb = args.label_a or la, args.label_b or lb
+    n = 1000 if args.ci_n is None else args.ci_n
+    seed = 0 if args.ci_seed is None else args.ci_seed
+    level = 0.95 if args.ci_level is None else args.ci_level
+    cmp = compare(ra, rb, n=n, seed=seed, level=level)
+    text = format_comparison(cmp, la, lb)
+    if args.json:
+        from hse.io import write_atomic
+
+        out = Path(args.json)
+        if out.is_dir():
+            raise InputError(f"--json {args.json}: is a directory; give a file name")
+        payload = {"schema": "hse-compare/1", "a": {"label": la, "source": str(args.a)},
+                   "b": {"label": lb, "source": str(args.b)}}  # fmt: skip
+        payload.update(cmp.to_dict())
+        write_atomic(out, json.dumps(payload, indent=2) + "\n")
+    if not args.quiet:
+        sys.stdout.write(text)
+        if args.json:
+            print(f"{COMPARE_PROG}: wrote {args.json}", file=sys.stderr)
+    return 0
 
 
 def compare_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``hse-compare``: :func:`hse.stats.compare_main` (paired bootstrap comparison)."""
-    if importlib.util.find_spec("hse.stats") is None:
-        print(
-            "hse-compare: not available yet in this version of hse (needs the hse.stats module)",
-            file=sys.stderr,
-        )
-        return 2
-    from hse.stats import compare_main as _compare_main
-
-    return _compare_main(argv)
+    """Entry point of ``hse-compare`` (:func:`hse.stats.compare` of two results or prediction folders);
+    returns the exit code (0 success, 2 bad input, 1 internal error)."""
+    parser = build_compare_parser()
+    args = parser.parse_args(argv)
+    return run_cli(COMPARE_PROG, _compare, args, parser)
 
 
 if __name__ == "__main__":

@@ -9,21 +9,20 @@ bootstrap draw is a vector of resampling counts over the images: the scores of a
   operating threshold.
 * :func:`compare` - the paired bootstrap distribution of the difference ``a - b`` of each score for two
   methods scored on the same images, its percentile interval and a two-sided p-value.
-* ``hse-compare`` - the command line of :func:`compare` (:func:`compare_main`).
+
+Everything here works on results already scored (or the result files :func:`load_result` reads):
+nothing parses command-line options or prints. The text
+tables (:func:`format_intervals`, :func:`format_comparison`) are returned as strings; the command line
+that prints them, ``hse-compare``, is :func:`hse.cli.compare_main`.
 
 What is resampled, the p-value's definition and its limits are described in docs/statistics.md.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
 import json
 import math
 import os
-import sys
-import traceback
-import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -576,190 +575,3 @@ def format_comparison(
         f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
     )
     return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------------------------------
-# hse-compare
-# --------------------------------------------------------------------------------------------------
-
-PROG = "hse-compare"
-
-
-def _level_arg(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (0.0 < x < 1.0):
-        raise argparse.ArgumentTypeError(f"must be in (0, 1), e.g. 0.95; got {text!r}")
-    return x
-
-
-def _positive_int(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if x < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return x
-
-
-def _seed_arg(text: str) -> int:
-    try:
-        x = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if x < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return x
-
-
-def add_ci_options(group: Any, prefix_help: str = "") -> None:
-    """The ``--ci-n``, ``--ci-seed`` and ``--ci-level`` options (shared by hse-score and hse-compare)."""
-    group.add_argument("--ci-n", type=_positive_int, default=None, metavar="N",
-                       help=f"{prefix_help}bootstrap draws (default 1000)")  # fmt: skip
-    group.add_argument("--ci-seed", type=_seed_arg, default=None, metavar="S",
-                       help=f"{prefix_help}seed of the draws (default 0)")  # fmt: skip
-    group.add_argument("--ci-level", type=_level_arg, default=None, metavar="L",
-                       help=f"{prefix_help}coverage of the intervals (default 0.95)")  # fmt: skip
-
-
-def build_compare_parser() -> argparse.ArgumentParser:
-    from . import __version__
-    from .cli import _finite_float, _jobs, _positive_float, parse_thresholds
-
-    p = argparse.ArgumentParser(
-        prog=PROG,
-        description=(
-            "Paired bootstrap comparison of two methods scored on the same images: the difference A - B "
-            "of HSE, HSE_pixel, HSE_target and IoU, nIoU, Pd, Fa at the operating threshold, its "
-            "interval and a two-sided p-value. Give two result files written by 'hse-score --json', or "
-            "--masks MASK_DIR and two prediction folders."
-        ),
-        epilog="Exit codes: 0 success, 2 bad input or usage, 1 internal error. See docs/statistics.md.",
-    )
-    p.add_argument("a", metavar="A", help="result JSON of method A (or its prediction folder with --masks)")
-    p.add_argument("b", metavar="B", help="result JSON of method B (or its prediction folder with --masks)")
-    g = p.add_argument_group("bootstrap")
-    add_ci_options(g)
-    g = p.add_argument_group("scoring prediction folders (with --masks)")
-    g.add_argument("--masks", metavar="MASK_DIR", help="score A and B as prediction folders against MASK_DIR")
-    g.add_argument("--split", metavar="FILE", help="score only the names listed in FILE")
-    g.add_argument("--pred-suffix", default="", metavar="S", help="suffix to strip from prediction stems")
-    g.add_argument("--mask-suffix", default="", metavar="S", help="suffix to strip from mask stems")
-    g.add_argument("--thresholds", type=parse_thresholds, default="default", metavar="SPEC",
-                   help="HSE grid, as in hse-score (default 'default')")  # fmt: skip
-    g.add_argument("--threshold", type=_finite_float, default=0.5, help="operating threshold (default 0.5)")
-    g.add_argument("--match", choices=("greedy", "optimal"), default="greedy", help="target matching")
-    g.add_argument("--radius", type=_positive_float, default=3.0, help="centroid distance, px (default 3)")
-    g.add_argument("--mask-threshold", type=_finite_float, default=None, metavar="T",
-                   help="binarise masks as mask > T")  # fmt: skip
-    g.add_argument("--jobs", type=_jobs, default=1, metavar="N", help="worker processes (0 = all cores)")
-    g = p.add_argument_group("output")
-    g.add_argument("--label-a", metavar="NAME", help="name of method A in the table (default from the path)")
-    g.add_argument("--label-b", metavar="NAME", help="name of method B in the table (default from the path)")
-    g.add_argument("--json", metavar="OUT", help="write the comparison as JSON")
-    g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
-    g.add_argument("--version", action="version", version=f"{PROG} (hse) {__version__}")
-    return p
-
-
-def _labels(a: str, b: str) -> tuple[str, str]:
-    pa, pb = Path(a), Path(b)
-    la = pa.stem if pa.suffix.lower() == ".json" else pa.name or str(pa)
-    lb = pb.stem if pb.suffix.lower() == ".json" else pb.name or str(pb)
-    if la == lb:
-        la, lb = str(a), str(b)
-    return la, lb
-
-
-def _score_folder(args: argparse.Namespace, pred_dir: str) -> Result:
-    import hse
-    from hse.io import pair_files
-
-    names, preds, masks, _report = pair_files(
-        pred_dir, args.masks, split=args.split, pred_suffix=args.pred_suffix, mask_suffix=args.mask_suffix
-    )
-    return hse.evaluate(
-        preds,
-        masks,
-        names=names,
-        thresholds=args.thresholds,
-        threshold=args.threshold,
-        match=args.match,
-        radius=args.radius,
-        mask_threshold=args.mask_threshold,
-        jobs=args.jobs,
-    )
-
-
-def _run_compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    scoring = ("split", "thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
-    defaults = {k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix")}
-    if args.masks is None:
-        changed = [k for k in defaults if getattr(args, k) != defaults[k]]
-        if changed:
-            flags = ", ".join("--" + k.replace("_", "-") for k in changed)
-            raise InputError(f"{flags}: only used with --masks (result files were scored already)")
-        ra, rb = load_result(args.a), load_result(args.b)
-    else:
-        for folder in (args.a, args.b):
-            if not Path(folder).is_dir():
-                raise InputError(f"{folder}: not a folder (with --masks, A and B are prediction folders)")
-        ra, rb = _score_folder(args, args.a), _score_folder(args, args.b)
-    la, lb = _labels(args.a, args.b)
-    la, lb = args.label_a or la, args.label_b or lb
-    n = 1000 if args.ci_n is None else args.ci_n
-    seed = 0 if args.ci_seed is None else args.ci_seed
-    level = 0.95 if args.ci_level is None else args.ci_level
-    cmp = compare(ra, rb, n=n, seed=seed, level=level)
-    text = format_comparison(cmp, la, lb)
-    if args.json:
-        from hse.io import write_atomic
-
-        out = Path(args.json)
-        if out.is_dir():
-            raise InputError(f"--json {args.json}: is a directory; give a file name")
-        payload = {"schema": "hse-compare/1", "a": {"label": la, "source": str(args.a)},
-                   "b": {"label": lb, "source": str(args.b)}}  # fmt: skip
-        payload.update(cmp.to_dict())
-        write_atomic(out, json.dumps(payload, indent=2) + "\n")
-    if not args.quiet:
-        sys.stdout.write(text)
-        if args.json:
-            print(f"{PROG}: wrote {args.json}", file=sys.stderr)
-    return 0
-
-
-def compare_main(argv: list[str] | None = None) -> int:
-    """Entry point of ``hse-compare``; returns the exit code (0 success, 2 bad input, 1 internal error)."""
-    from . import __version__
-
-    parser = build_compare_parser()
-    args = parser.parse_args(argv)
-    old_show = warnings.showwarning
-    warnings.showwarning = lambda message, *a, **k: print(f"{PROG}: warning: {message}", file=sys.stderr)
-    try:
-        return _run_compare(args, parser)
-    except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except Exception:
-        traceback.print_exc()
-        print(f"{PROG}: error: internal error (hse {__version__}); please report it with the traceback above",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    finally:
-        warnings.showwarning = old_show
-
-
-if __name__ == "__main__":
-    raise SystemExit(compare_main())

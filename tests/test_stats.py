@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 import hse
+from hse.cli import compare_main
 from hse.cli import main as score_main
 from hse.demo import make_demo
 from hse.errors import InputError
@@ -19,7 +20,6 @@ from hse.stats import (
     SCORES,
     bootstrap,
     compare,
-    compare_main,
     p_value,
     point_scores,
     resample_counts,
