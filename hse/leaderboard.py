@@ -20,7 +20,6 @@ import math
 import os
 import re
 import sys
-import traceback
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from hse import __version__
+from hse.cli import parse_thresholds, run_cli
 from hse.errors import InputError
 from hse.report import fmt_num, markdown_table, operating_metrics, pct
 
@@ -121,8 +121,6 @@ def _parse_settings(raw: Any, path: Path) -> dict[str, Any]:
     if "thresholds" in raw:
         t = raw["thresholds"]
         if isinstance(t, str):
-            from hse.cli import parse_thresholds
-
             try:
                 t = parse_thresholds(t)
             except argparse.ArgumentTypeError as exc:
@@ -839,41 +837,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``hse-leaderboard``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    if args.jobs < 1:
-        args.jobs = os.cpu_count() or 1
-
+def _run(args: argparse.Namespace) -> int:
     def log(msg: str) -> None:
         if not args.quiet:
             print(f"{PROG}: {msg}", file=sys.stderr)
 
-    old_show = warnings.showwarning
-    warnings.showwarning = lambda message, *a, **k: print(f"{PROG}: warning: {message}", file=sys.stderr)
-    try:
-        config = load_config(args.config)
-        out_dir = Path(args.out) if args.out else (config.out or Path("leaderboard"))
-        if out_dir.exists() and not out_dir.is_dir():
-            raise InputError(f"{out_dir}: output path exists and is not a folder")
-        progress = bool((not args.quiet) and sys.stderr.isatty())
-        run_config(config, out_dir, force=args.force, jobs=args.jobs, log=log, progress=progress)
-        if not args.quiet:
-            sys.stdout.write((out_dir / "leaderboard.md").read_text(encoding="utf-8"))
-        return 0
-    except InputError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: error: interrupted", file=sys.stderr)
-        return 130
-    except Exception:
-        traceback.print_exc()
-        print(f"{PROG}: error: internal error (hse {__version__}); please report it with the traceback above",
-              file=sys.stderr)  # fmt: skip
-        return 1
-    finally:
-        warnings.showwarning = old_show
+    config = load_config(args.config)
+    out_dir = Path(args.out) if args.out else (config.out or Path("leaderboard"))
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir}: output path exists and is not a folder")
+    progress = bool((not args.quiet) and sys.stderr.isatty())
+    run_config(config, out_dir, force=args.force, jobs=args.jobs, log=log, progress=progress)
+    if not args.quiet:
+        sys.stdout.write((out_dir / "leaderboard.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``hse-leaderboard``; returns the exit code (:func:`hse.cli.run_cli`)."""
+    args = build_parser().parse_args(argv)
+    if args.jobs < 1:
+        args.jobs = os.cpu_count() or 1
+    return run_cli(PROG, _run, args)
 
 
 if __name__ == "__main__":
