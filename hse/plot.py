@@ -60,6 +60,35 @@ def _floor(values: np.ndarray, floor: float) -> tuple[np.ndarray, bool]:
     return clipped, bool(np.any(values[np.isfinite(values)] < floor))
 
 
+def _curve_with_star(ax, x: np.ndarray, y: np.ndarray, order, k: int, colour: str, label, star_size: float):
+    """One method's curve (points in threshold order) with a star at the operating threshold (index k)."""
+    ax.plot(x[order], y[order], "-o", ms=3, color=colour, label=label)
+    ax.plot([x[k]], [y[k]], "*", ms=star_size, color=colour, mec="black", mew=0.6)
+
+
+def _log_x_panel(ax, xlabel: str, ylabel: str, title: str, floor_note: str | None) -> None:
+    """The frame of a panel with a log x axis (Pd-Fa, ROC); ``floor_note`` says where zeros were drawn."""
+    ax.set_xscale("log")
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3, which="both")
+    if floor_note:
+        ax.text(0.02, 0.02, floor_note, transform=ax.transAxes, fontsize=8, color="0.4")
+
+
+def _pdfa_panel(ax, title: str, clipped: bool) -> None:
+    """The frame of the Pd-Fa panel of both figures."""
+    _log_x_panel(
+        ax,
+        "Fa (false-alarm pixels, x1e-6, log scale)",
+        "Pd (probability of detection)",
+        title,
+        f"Fa = 0 drawn at {FA_FLOOR_1E6:g}" if clipped else None,
+    )
+
+
 def plot_results(results: Any, path: str | os.PathLike | None = None, title: str | None = None):
     """Four panels for one result or several (``{method name: result}``), one colour per method:
 
@@ -91,13 +120,11 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
         fa, cl = _floor(c["fa_1e6"], FA_FLOOR_1E6)
         clipped_fa |= cl
         order = np.argsort(t)
-        ax_pdfa.plot(fa[order], c["pd"][order], "-o", ms=3, color=colour, label=label)
-        ax_pdfa.plot([fa[k]], [c["pd"][k]], "*", ms=14, color=colour, mec="black", mew=0.6)
+        _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, label, star_size=14)
 
         fpr, cl = _floor(c["fpr"], FPR_FLOOR)
         clipped_fpr |= cl
-        ax_roc.plot(fpr[order], c["tpr"][order], "-o", ms=3, color=colour, label=label)
-        ax_roc.plot([fpr[k]], [c["tpr"][k]], "*", ms=14, color=colour, mec="black", mew=0.6)
+        _curve_with_star(ax_roc, fpr, c["tpr"], order, k, colour, label, star_size=14)
 
     op_text = f"operating threshold {op_threshold:g}" if op_threshold is not None else ""
     for ax in (ax_iou, ax_tiou):
@@ -112,32 +139,14 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
     ax_tiou.set_ylabel("target IoU")
     ax_tiou.set_title("Target IoU against threshold")
 
-    ax_pdfa.set_xscale("log")
-    ax_pdfa.set_ylim(-0.02, 1.05)
-    ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
-    ax_pdfa.set_ylabel("Pd (probability of detection)")
-    ax_pdfa.set_title("Pd against Fa" + (f" (star: {op_text})" if op_text else ""))
-    ax_pdfa.grid(alpha=0.3, which="both")
-    if clipped_fa:
-        ax_pdfa.text(
-            0.02,
-            0.02,
-            f"Fa = 0 drawn at {FA_FLOOR_1E6:g}",
-            transform=ax_pdfa.transAxes,
-            fontsize=8,
-            color="0.4",
-        )
-
-    ax_roc.set_xscale("log")
-    ax_roc.set_ylim(-0.02, 1.05)
-    ax_roc.set_xlabel("FPR (pixel false-positive rate, log scale)")
-    ax_roc.set_ylabel("TPR (pixel true-positive rate)")
-    ax_roc.set_title("Pixel ROC" + (f" (star: {op_text})" if op_text else ""))
-    ax_roc.grid(alpha=0.3, which="both")
-    if clipped_fpr:
-        ax_roc.text(
-            0.02, 0.02, f"FPR = 0 drawn at {FPR_FLOOR:g}", transform=ax_roc.transAxes, fontsize=8, color="0.4"
-        )
+    _pdfa_panel(ax_pdfa, "Pd against Fa" + (f" (star: {op_text})" if op_text else ""), clipped_fa)
+    _log_x_panel(
+        ax_roc,
+        "FPR (pixel false-positive rate, log scale)",
+        "TPR (pixel true-positive rate)",
+        "Pixel ROC" + (f" (star: {op_text})" if op_text else ""),
+        f"FPR = 0 drawn at {FPR_FLOOR:g}" if clipped_fpr else None,
+    )
 
     if any(named):
         ax_iou.legend(loc="best", fontsize=8)
@@ -187,24 +196,9 @@ def plot_leaderboard(
         order = np.argsort(c["threshold"])
         k = int(np.argmin(np.abs(c["threshold"] - op)))
         colour = f"C{(i + 3) % 10}"
-        ax_pdfa.plot(fa[order], c["pd"][order], "-o", ms=3, color=colour, label=n)
-        ax_pdfa.plot([fa[k]], [c["pd"][k]], "*", ms=13, color=colour, mec="black", mew=0.6)
-    ax_pdfa.set_xscale("log")
-    ax_pdfa.set_ylim(-0.02, 1.05)
-    ax_pdfa.set_xlabel("Fa (false-alarm pixels, x1e-6, log scale)")
-    ax_pdfa.set_ylabel("Pd (probability of detection)")
-    ax_pdfa.set_title("Pd against Fa over the threshold grid (star: operating threshold)")
-    ax_pdfa.grid(alpha=0.3, which="both")
+        _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, n, star_size=13)
+    _pdfa_panel(ax_pdfa, "Pd against Fa over the threshold grid (star: operating threshold)", clipped)
     ax_pdfa.legend(loc="lower right", fontsize=8)
-    if clipped:
-        ax_pdfa.text(
-            0.02,
-            0.02,
-            f"Fa = 0 drawn at {FA_FLOOR_1E6:g}",
-            transform=ax_pdfa.transAxes,
-            fontsize=8,
-            color="0.4",
-        )
     if title:
         fig.suptitle(title)
     _save(fig, path)
