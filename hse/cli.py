@@ -332,9 +332,50 @@ def _json_payload(res: Any, extra: dict[str, Any], include_state: bool = True) -
     return text + "\n"
 
 
-def _score(args: argparse.Namespace) -> int:
+def _pair(args: argparse.Namespace, pred_dir: str, mask_dir: str, **more: Any) -> tuple:
+    """:func:`hse.io.pair_files` with the pairing options of hse-score and hse-compare."""
+    from hse.io import pair_files
+
+    return pair_files(
+        pred_dir,
+        mask_dir,
+        split=args.split,
+        pred_suffix=args.pred_suffix,
+        mask_suffix=args.mask_suffix,
+        **more,
+    )
+
+
+def _evaluate(args: argparse.Namespace, names: list[str], preds: Any, masks: Any, **more: Any) -> Any:
+    """:func:`hse.evaluate` with the scoring options of hse-score and hse-compare (--thresholds,
+    --threshold, --match, --radius, --mask-threshold, --jobs)."""
     import hse
 
+    return hse.evaluate(
+        preds,
+        masks,
+        names=names,
+        thresholds=args.thresholds,
+        match=args.match,
+        radius=args.radius,
+        threshold=args.threshold,
+        mask_threshold=args.mask_threshold,
+        jobs=args.jobs,
+        **more,
+    )
+
+
+def _ci_values(args: argparse.Namespace) -> dict[str, Any]:
+    """``n``, ``seed`` and ``level`` of the bootstrap from --ci-n, --ci-seed and --ci-level (defaults
+    1000, 0 and 0.95)."""
+    return {
+        "n": 1000 if args.ci_n is None else args.ci_n,
+        "seed": 0 if args.ci_seed is None else args.ci_seed,
+        "level": 0.95 if args.ci_level is None else args.ci_level,
+    }
+
+
+def _score(args: argparse.Namespace) -> int:
     compat = _compat_list(args.compat)
     outputs = _check_outputs(args)
     progress = bool((not args.quiet) and sys.stderr.isatty())
@@ -348,15 +389,8 @@ def _score(args: argparse.Namespace) -> int:
         extra["inputs"] = {"demo": True, "generator": "hse.demo.make_demo", "seed": 0}
         title = f"hse {__version__} - built-in demo ({len(names)} synthetic images)"
     else:
-        from hse.io import pair_files
-
-        names, preds, masks, report = pair_files(
-            args.pred_dir,
-            args.mask_dir,
-            split=args.split,
-            pred_suffix=args.pred_suffix,
-            mask_suffix=args.mask_suffix,
-            allow_missing=args.allow_missing,
+        names, preds, masks, report = _pair(
+            args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing
         )
         extra["inputs"] = {
             "pred_dir": str(args.pred_dir),
@@ -374,29 +408,19 @@ def _score(args: argparse.Namespace) -> int:
             )
         title = f"hse {__version__} - {args.pred_dir} vs {args.mask_dir}"
 
-    res = hse.evaluate(
+    res = _evaluate(
+        args,
+        names,
         preds,
         masks,
-        names=names,
-        thresholds=args.thresholds,
-        match=args.match,
-        radius=args.radius,
-        threshold=args.threshold,
-        mask_threshold=args.mask_threshold,
         compat=compat or None,
         resize_masks=args.resize_masks,
         progress=progress,
-        jobs=args.jobs,
     )
     if args.ci:
         from hse.stats import bootstrap, format_intervals
 
-        boot = bootstrap(
-            res,
-            n=1000 if args.ci_n is None else args.ci_n,
-            seed=0 if args.ci_seed is None else args.ci_seed,
-            level=0.95 if args.ci_level is None else args.ci_level,
-        )
+        boot = bootstrap(res, **_ci_values(args))
         extra["ci"] = boot.to_dict()
         notes.insert(0, format_intervals(boot))
     if getattr(res, "n_resized", 0):
@@ -506,23 +530,8 @@ def _labels(a: str, b: str) -> tuple[str, str]:
 
 
 def _score_folder(args: argparse.Namespace, pred_dir: str) -> Any:
-    import hse
-    from hse.io import pair_files
-
-    names, preds, masks, _report = pair_files(
-        pred_dir, args.masks, split=args.split, pred_suffix=args.pred_suffix, mask_suffix=args.mask_suffix
-    )
-    return hse.evaluate(
-        preds,
-        masks,
-        names=names,
-        thresholds=args.thresholds,
-        threshold=args.threshold,
-        match=args.match,
-        radius=args.radius,
-        mask_threshold=args.mask_threshold,
-        jobs=args.jobs,
-    )
+    names, preds, masks, _report = _pair(args, pred_dir, args.masks)
+    return _evaluate(args, names, preds, masks)
 
 
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -543,10 +552,7 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ra, rb = _score_folder(args, args.a), _score_folder(args, args.b)
     la, lb = _labels(args.a, args.b)
     la, lb = args.label_a or la, args.label_b or lb
-    n = 1000 if args.ci_n is None else args.ci_n
-    seed = 0 if args.ci_seed is None else args.ci_seed
-    level = 0.95 if args.ci_level is None else args.ci_level
-    cmp = compare(ra, rb, n=n, seed=seed, level=level)
+    cmp = compare(ra, rb, **_ci_values(args))
     text = format_comparison(cmp, la, lb)
     if args.json:
         from hse.io import write_atomic
