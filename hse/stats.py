@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -140,6 +140,19 @@ def resample_counts(
         yield np.bincount(idx.ravel(), minlength=b * n_images).reshape(b, n_images).astype(np.float64)
 
 
+def _gather(blocks: Iterable[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The draws of every score of :data:`SCORES`, from blocks of draws as :func:`resampled_scores` gives."""
+    parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
+    for block in blocks:
+        for key in SCORES:
+            parts[key].append(block[key])
+    return {key: np.concatenate(v) for key, v in parts.items()}
+
+
+def _difference(sa: dict[str, np.ndarray], sb: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    return {key: sa[key] - sb[key] for key in SCORES}
+
+
 def _check_options(n: Any, seed: Any, level: Any) -> tuple[int, int, float]:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise InputError(f"n must be a positive number of bootstrap draws, got {n!r}")
@@ -244,11 +257,7 @@ def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float 
     if result.n_images == 0:
         raise InputError("bootstrap: the result has no images")
     rng = np.random.default_rng(seed)
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
-    for counts in resample_counts(rng, result.n_images, n):
-        for key, values in resampled_scores(result, counts).items():
-            parts[key].append(values)
-    draws = {key: np.concatenate(v) for key, v in parts.items()}
+    draws = _gather(resampled_scores(result, counts) for counts in resample_counts(rng, result.n_images, n))
     point = point_scores(result)
     scores = {key: Interval(point[key], *_percentiles(draws[key], level)) for key in SCORES}
     return BootstrapResult(scores, level, n, seed, result.n_images, draws)
@@ -457,21 +466,20 @@ def compare(
     if paired:
         rb = _reorder(rb, _align(ra, rb, check_truth))
     rng = np.random.default_rng(seed)
-    parts: dict[str, list[np.ndarray]] = {key: [] for key in SCORES}
     if paired:
-        for counts in resample_counts(rng, ra.n_images, n):
-            sa, sb = resampled_scores(ra, counts), resampled_scores(rb, counts)
-            for key in SCORES:
-                parts[key].append(sa[key] - sb[key])
+        blocks = ((counts, counts) for counts in resample_counts(rng, ra.n_images, n))
     else:
+        # one block of a, then one of b, from the same generator
         block = min(_block_size(ra.n_images), _block_size(rb.n_images))
-        blocks_b = resample_counts(rng, rb.n_images, n, block)
-        for counts_a in resample_counts(rng, ra.n_images, n, block):
-            counts_b = next(blocks_b)
-            sa, sb = resampled_scores(ra, counts_a), resampled_scores(rb, counts_b)
-            for key in SCORES:
-                parts[key].append(sa[key] - sb[key])
-    draws = {key: np.concatenate(v) for key, v in parts.items()}
+        blocks = zip(
+            resample_counts(rng, ra.n_images, n, block),
+            resample_counts(rng, rb.n_images, n, block),
+            strict=True,
+        )
+    draws = _gather(
+        _difference(resampled_scores(ra, counts_a), resampled_scores(rb, counts_b))
+        for counts_a, counts_b in blocks
+    )
     pa, pb = point_scores(ra), point_scores(rb)
     scores = {
         key: Difference(
