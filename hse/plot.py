@@ -43,11 +43,15 @@ def _figure(figsize: tuple[float, float]):
     return Figure(figsize=figsize, dpi=100, layout="constrained")
 
 
-def _save(fig, path: str | os.PathLike | None) -> None:
+def _finish(fig, title: str | None, path: str | os.PathLike | None):
+    """The figure with its title, saved atomically to ``path`` when given."""
+    if title:
+        fig.suptitle(title)
     if path is not None:
         from hse.io import write_atomic_via
 
         write_atomic_via(path, lambda tmp: fig.savefig(tmp, format=_format_of(path), dpi=fig.dpi))
+    return fig
 
 
 def _format_of(path: str | os.PathLike) -> str:
@@ -150,10 +154,7 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
 
     if any(named):
         ax_iou.legend(loc="best", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    _save(fig, path)
-    return fig
+    return _finish(fig, title, path)
 
 
 def plot_leaderboard(
@@ -199,10 +200,7 @@ def plot_leaderboard(
         _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, n, star_size=13)
     _pdfa_panel(ax_pdfa, "Pd against Fa over the threshold grid (star: operating threshold)", clipped)
     ax_pdfa.legend(loc="lower right", fontsize=8)
-    if title:
-        fig.suptitle(title)
-    _save(fig, path)
-    return fig
+    return _finish(fig, title, path)
 
 
 def _nan_low(value: Any) -> float:
