@@ -583,3 +583,9 @@ def format_comparison(
         f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
     )
     return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # ``python -m hse.stats`` runs hse-compare, as before the command moved to hse.cli
+    from hse.cli import compare_main
+
+    raise SystemExit(compare_main())
