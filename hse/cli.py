@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask-suffix", default="", metavar="S", help="suffix to strip from mask stems (e.g. _pixels0)"
     )
     g.add_argument(
+        "--pred-ext", default=None, metavar="EXT",
+        help="read only prediction files of this format (e.g. npy) when a folder holds several",
+    )  # fmt: skip
+    g.add_argument("--mask-ext", default=None, metavar="EXT", help="read only mask files of this format")
+    g.add_argument(
         "--allow-missing", action="store_true", help="score the paired names and report the unpaired ones"
     )
     g = p.add_argument_group("metrics")
@@ -342,6 +347,8 @@ def _pair(args: argparse.Namespace, pred_dir: str, mask_dir: str, **more: Any) -
         split=args.split,
         pred_suffix=args.pred_suffix,
         mask_suffix=args.mask_suffix,
+        pred_ext=args.pred_ext,
+        mask_ext=args.mask_ext,
         **more,
     )
 
@@ -398,6 +405,8 @@ def _score(args: argparse.Namespace) -> int:
             "split": None if args.split is None else str(args.split),
             "pred_suffix": args.pred_suffix,
             "mask_suffix": args.mask_suffix,
+            "pred_ext": args.pred_ext,
+            "mask_ext": args.mask_ext,
             "pairing": report.to_dict(),
         }
         if report.n_missing:
@@ -469,8 +478,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--demo takes no PRED_DIR / MASK_DIR")
     if not args.demo and not (args.pred_dir and args.mask_dir):
         parser.error("PRED_DIR and MASK_DIR are required (or use --demo)")
-    if args.demo and (args.split or args.pred_suffix or args.mask_suffix or args.allow_missing):
-        parser.error("--split, --pred-suffix, --mask-suffix and --allow-missing need PRED_DIR and MASK_DIR")
+    if args.demo and (
+        args.split
+        or args.pred_suffix
+        or args.mask_suffix
+        or args.pred_ext
+        or args.mask_ext
+        or args.allow_missing
+    ):
+        parser.error(
+            "--split, --pred-suffix, --mask-suffix, --pred-ext, --mask-ext and --allow-missing need PRED_DIR and MASK_DIR"
+        )
     if not args.ci and (args.ci_n is not None or args.ci_seed is not None or args.ci_level is not None):
         parser.error("--ci-n, --ci-seed and --ci-level need --ci")
     if args.no_state and not args.json:
@@ -503,6 +521,10 @@ def build_compare_parser() -> argparse.ArgumentParser:
     g.add_argument("--split", metavar="FILE", help="score only the names listed in FILE")
     g.add_argument("--pred-suffix", default="", metavar="S", help="suffix to strip from prediction stems")
     g.add_argument("--mask-suffix", default="", metavar="S", help="suffix to strip from mask stems")
+    g.add_argument(
+        "--pred-ext", default=None, metavar="EXT", help="read only prediction files of this format"
+    )
+    g.add_argument("--mask-ext", default=None, metavar="EXT", help="read only mask files of this format")
     g.add_argument("--thresholds", type=parse_thresholds, default="default", metavar="SPEC",
                    help="HSE grid, as in hse-score (default 'default')")  # fmt: skip
     g.add_argument("--threshold", type=_finite_float, default=0.5, help="operating threshold (default 0.5)")
@@ -538,7 +560,9 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from hse.stats import compare, format_comparison, load_result
 
     scoring = ("split", "thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
-    defaults = {k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix")}
+    defaults = {
+        k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix", "pred_ext", "mask_ext")
+    }
     if args.masks is None:
         changed = [k for k in defaults if getattr(args, k) != defaults[k]]
         if changed:

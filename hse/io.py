@@ -293,7 +293,20 @@ class PairReport:
         }
 
 
-def _list_stems(folder: Path, suffix: str, role: str) -> tuple[dict[str, Path], list[str]]:
+def _normalise_ext(ext: str | None) -> str | None:
+    if not ext:
+        return None
+    ext = ext.lower() if ext.startswith(".") else "." + ext.lower()
+    if ext not in IMAGE_EXTENSIONS:
+        raise InputError(
+            f"extension {ext!r} is not a readable format; use one of {', '.join(IMAGE_EXTENSIONS)}"
+        )
+    return ext
+
+
+def _list_stems(
+    folder: Path, suffix: str, role: str, ext: str | None = None
+) -> tuple[dict[str, Path], list[str]]:
     if not folder.exists():
         raise InputError(f"{folder}: {role} folder not found")
     if not folder.is_dir():
@@ -308,12 +321,16 @@ def _list_stems(folder: Path, suffix: str, role: str) -> tuple[dict[str, Path], 
     for entry in entries:
         if entry.startswith("."):
             continue
-        stem, ext = os.path.splitext(entry)
-        if ext.lower() not in IMAGE_EXTENSIONS:
+        stem, ext_only = os.path.splitext(entry)
+        ext_only = ext_only.lower()
+        if ext_only not in IMAGE_EXTENSIONS:
             if not (folder / entry).is_dir():
                 ignored.append(str(folder / entry))
             continue
         n_images += 1
+        if ext is not None and ext.lower() != ext_only:
+            ignored.append(str(folder / entry))
+            continue
         if suffix:
             if not stem.endswith(suffix) or stem == suffix:
                 ignored.append(str(folder / entry))
@@ -325,6 +342,8 @@ def _list_stems(folder: Path, suffix: str, role: str) -> tuple[dict[str, Path], 
             f"{folder}: the {role} folder contains no image files ({', '.join(IMAGE_EXTENSIONS)})"
         )
     if not by_stem:
+        if ext is not None:
+            raise InputError(f"{folder}: no {role} file has the extension {ext!r} (and suffix {suffix!r})")
         raise InputError(f"{folder}: no {role} file name ends with the suffix {suffix!r}")
     dups = {s: ps for s, ps in by_stem.items() if len(ps) > 1}
     if dups:
@@ -333,7 +352,7 @@ def _list_stems(folder: Path, suffix: str, role: str) -> tuple[dict[str, Path], 
         )
         raise InputError(
             f"{folder}: {len(dups)} name(s) have several {role} files with different extensions "
-            f"({shown}); keep one file per name"
+            f"({shown}); keep one file per name, or choose one format with --{'pred' if role == 'prediction' else 'mask'}-ext"
         )
     return {s: ps[0] for s, ps in by_stem.items()}, ignored
 
@@ -345,6 +364,8 @@ def pair_files(
     pred_suffix: str = "",
     mask_suffix: str = "",
     allow_missing: bool = False,
+    pred_ext: str | None = None,
+    mask_ext: str | None = None,
 ) -> tuple[list[str], list[Path], list[Path], PairReport]:
     """Pair prediction and mask files by name.
 
@@ -358,9 +379,12 @@ def pair_files(
 
     Unpaired names raise :class:`InputError` unless ``allow_missing``; they are listed in the
     returned :class:`PairReport` either way.
+
+    ``pred_ext`` / ``mask_ext`` (e.g. ``"npy"``) keep only the files of that format, for folders that
+    hold the same maps in several formats; the other files are ignored (listed in the report).
     """
-    preds, ign_p = _list_stems(Path(pred_dir), pred_suffix, "prediction")
-    masks, ign_m = _list_stems(Path(mask_dir), mask_suffix, "mask")
+    preds, ign_p = _list_stems(Path(pred_dir), pred_suffix, "prediction", _normalise_ext(pred_ext))
+    masks, ign_m = _list_stems(Path(mask_dir), mask_suffix, "mask", _normalise_ext(mask_ext))
     if split is None:
         wanted = set(preds) | set(masks)
         split_label = ""

@@ -295,14 +295,3 @@ def test_unknown_plot_format_is_input_error(tmp_path, capsys):
     assert main(["--demo", "--plot", str(tmp_path / "fig.xyz"), "--json", str(tmp_path / "r.json")]) == 2
     assert "fig.xyz" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
-
-
-def test_compare_entry_point(capsys):
-    import importlib.util
-
-    from hse.cli import compare_main
-
-    if importlib.util.find_spec("hse.stats") is not None:
-        pytest.skip("hse.stats is present; its own tests cover hse-compare")
-    assert compare_main([]) == 2
-    assert "not available" in capsys.readouterr().err

@@ -290,6 +290,23 @@ def test_duplicate_stems(tmp_path):
         pair_files(tmp_path / "p", tmp_path / "m")
 
 
+def test_one_format_chosen_by_extension(tmp_path):
+    _touch_images(tmp_path / "p", ["a.png", "b.png"])
+    for n in ("a", "b"):
+        np.save(tmp_path / "p" / f"{n}.npy", np.zeros((4, 4), np.float32))
+    _touch_images(tmp_path / "m", ["a.png", "b.png"])
+    with pytest.raises(InputError, match="--pred-ext"):
+        pair_files(tmp_path / "p", tmp_path / "m")
+    names, preds, _, report = pair_files(tmp_path / "p", tmp_path / "m", pred_ext="npy")
+    assert names == ["a", "b"] and [p.suffix for p in preds] == [".npy", ".npy"]
+    assert sorted(Path(p).name for p in report.ignored) == ["a.png", "b.png"]
+    assert pair_files(tmp_path / "p", tmp_path / "m", pred_ext=".PNG")[1][0].suffix == ".png"
+    with pytest.raises(InputError, match="not a readable format"):
+        pair_files(tmp_path / "p", tmp_path / "m", pred_ext="gif")
+    with pytest.raises(InputError, match="no mask file has the extension '.bmp'"):
+        pair_files(tmp_path / "p", tmp_path / "m", pred_ext="npy", mask_ext="bmp")
+
+
 def test_missing_files_error_and_allow_missing(tmp_path):
     _touch_images(tmp_path / "p", ["a.png", "b.png", "c.png"])
     _touch_images(tmp_path / "m", ["b.png", "c.png", "d.png"])
