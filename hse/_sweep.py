@@ -28,6 +28,23 @@ def _find(parent, x):
 
 
 @nb.njit(cache=True, nogil=True)
+def _distance(dy, dx, radius, buf):
+    """Centroid distance, decided as the toolboxes decide it near the radius.
+
+    The toolboxes compute ``np.linalg.norm(pred_centroid - gt_centroid)``, i.e. ``sqrt(dot(v, v))`` through
+    BLAS, which may round differently from ``sqrt(dy*dy + dx*dx)`` (e.g. with fused multiply-adds): a
+    distance of exactly 3 can come out as 2.9999999999999996. Within 1e-9 of the radius the distance is
+    therefore recomputed with the BLAS dot product, so ``d < radius`` agrees with the toolboxes.
+    """
+    d = math.sqrt(dy * dy + dx * dx)
+    if abs(d - radius) <= 1e-9 * max(1.0, radius):
+        buf[0] = dy
+        buf[1] = dx
+        d = math.sqrt(np.dot(buf, buf))
+    return d
+
+
+@nb.njit(cache=True, nogil=True)
 def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
     """Components and greedy matches at every threshold.
 
@@ -105,6 +122,7 @@ def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
         cell_items[cell_fill[gt_cell[g]]] = g
         cell_fill[gt_cell[g]] += 1
 
+    buf = np.empty(2, np.float64)
     cand = np.empty(0, np.int64)
     for k in range(n_thresholds - 1, -1, -1):
         # Add the pixels whose level is exactly k + 1 (they are foreground from threshold k downwards).
@@ -174,9 +192,7 @@ def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
                 b = nr * n_cell_c + nc
                 for item in range(cell_start[b], cell_start[b + 1]):
                     g = cell_items[item]
-                    dy = cy - gt_rows[g]
-                    dx = cx - gt_cols[g]
-                    d = math.sqrt(dy * dy + dx * dx)
+                    d = _distance(cy - gt_rows[g], cx - gt_cols[g], radius, buf)
                     if d >= radius:
                         continue
                     near = True
@@ -214,9 +230,10 @@ def sweep(levels, n_thresholds, gt_rows, gt_cols, radius, want_pairs):
                 if used[i]:
                     continue
                 x = sorted_cand[i]
-                dy = sum_r[x] / area[x] - gt_rows[g]
-                dx = sum_c[x] / area[x] - gt_cols[g]
-                if math.sqrt(dy * dy + dx * dx) < radius:
+                if (
+                    _distance(sum_r[x] / area[x] - gt_rows[g], sum_c[x] / area[x] - gt_cols[g], radius, buf)
+                    < radius
+                ):
                     used[i] = True
                     matched[k] += 1
                     matched_area[k] += area[x]

@@ -153,20 +153,30 @@ def _read_pil(p: Path) -> np.ndarray:
                 f"{p}: a 16-bit colour PNG ({mode}); its 16-bit values cannot be read exactly. Save it as a "
                 "16-bit grayscale PNG or as a .npy array"
             )
-        if mode == "1":
-            return np.asarray(im, dtype=bool).astype(np.uint8) * np.uint8(255)
-        if mode in ("L", "I", "F") or mode.startswith("I;16"):
-            return np.asarray(im)
-        if mode in ("P", "PA"):
-            has_alpha = mode == "PA" or "transparency" in im.info
-            im = im.convert("RGBA" if has_alpha else "RGB")
-            return _single_channel(np.asarray(im), p, f"palette ({mode})")
-        if mode in ("LA", "La", "RGB", "RGBA", "RGBa", "RGBX"):
-            arr = np.asarray(im)
-            if mode == "RGBX":
-                arr = arr[..., :3]
-            return _single_channel(arr, p, mode)
-        raise InputError(f"{p}: unsupported image mode {mode!r}; {_GRAY_HINT}")
+        return pil_to_array(im, p)
+
+
+def pil_to_array(im: Any, label: str | os.PathLike) -> np.ndarray:
+    """A loaded PIL image as a 2-D array, by the same rules as files (``label`` names it in errors).
+
+    1-bit images become {0, 255} uint8; palette images are mapped through their palette; colour images
+    are accepted only when their channels are equal (and any alpha is opaque).
+    """
+    mode = im.mode
+    if mode == "1":
+        return np.asarray(im, dtype=bool).astype(np.uint8) * np.uint8(255)
+    if mode in ("L", "I", "F") or mode.startswith("I;16"):
+        return np.asarray(im)
+    if mode in ("P", "PA"):
+        has_alpha = mode == "PA" or "transparency" in im.info
+        rgb = im.convert("RGBA" if has_alpha else "RGB")
+        return _single_channel(np.asarray(rgb), label, f"palette ({mode})")
+    if mode in ("LA", "La", "RGB", "RGBA", "RGBa", "RGBX"):
+        arr = np.asarray(im)
+        if mode == "RGBX":
+            arr = arr[..., :3]
+        return _single_channel(arr, label, mode)
+    raise InputError(f"{label}: unsupported image mode {mode!r}; {_GRAY_HINT}")
 
 
 def _png_bit_depth(p: Path) -> int | None:
@@ -186,7 +196,7 @@ def _alpha_is_opaque(alpha: np.ndarray) -> bool:
     return bool((alpha == 1.0).all())
 
 
-def _single_channel(arr: np.ndarray, p: Path, what: str) -> np.ndarray:
+def _single_channel(arr: np.ndarray, p: str | os.PathLike, what: str) -> np.ndarray:
     """Reduce an (H, W, C) colour array to (H, W) when it is gray in disguise; refuse otherwise."""
     c = arr.shape[2]
     if c == 1:

@@ -7,9 +7,10 @@ to its counters (:func:`evaluate_image`), combine (:class:`HSEMetric`), summaris
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ class EvalConfig:
         radius = spec.radius if radius is None else float(radius)
         if not np.isfinite(radius) or radius <= 0:
             raise InputError(f"radius must be a positive number of pixels, got {radius!r}")
+        if mask_threshold is not None and not np.isfinite(float(mask_threshold)):
+            raise InputError(f"mask_threshold must be a finite number, got {mask_threshold!r}")
         if resize_masks not in (None, "nearest"):
             raise InputError(f"resize_masks={resize_masks!r}: only None or 'nearest' is supported")
         names = (compat,) if isinstance(compat, str) else tuple(compat or ())
@@ -84,6 +87,9 @@ class EvalConfig:
             unknown = [n for n in names if n not in COMPAT]
             if unknown:
                 raise InputError(f"compat={unknown} unknown; choose from {sorted(COMPAT)}")
+        stray = sorted(set(compat_options or {}) - set(names))
+        if stray:
+            raise InputError(f"compat_options for {stray}, which are not in compat={list(names)}")
         return cls(
             thresholds=tuple(float(t) for t in grid),
             threshold=check_operating_threshold(threshold),
@@ -94,7 +100,14 @@ class EvalConfig:
             compat=names,
             compat_options=dict(compat_options or {}),
             preset=preset,
-        )
+        )._checked()
+
+    def _checked(self) -> EvalConfig:
+        try:  # build each peer accumulator once, so a bad option fails here with a clear message
+            self.new_compat()
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"compat_options={self.compat_options!r}: {exc}") from exc
+        return self
 
     @property
     def evaluation_grid(self) -> np.ndarray:
@@ -119,7 +132,9 @@ class EvalConfig:
         }
 
 
-def evaluate_image(pred: np.ndarray, mask: np.ndarray, config: EvalConfig, name: str = "") -> ImageState:
+def evaluate_image(
+    pred: np.ndarray, mask: np.ndarray, config: EvalConfig, name: str | None = None
+) -> ImageState:
     """Reduce one validated (prediction, bool mask) pair to its counters over the evaluation grid."""
     grid = config.evaluation_grid
     k = grid.size
@@ -142,10 +157,11 @@ def evaluate_image(pred: np.ndarray, mask: np.ndarray, config: EvalConfig, name:
     )
 
 
-def _default_name(index: int, source: Any) -> str:
+def _default_name(source: Any) -> str | None:
+    """File stem for paths; None for arrays, which are named by their position when the state is stacked."""
     if isinstance(source, (str, os.PathLike)):
         return Path(source).stem
-    return str(index)
+    return None
 
 
 def _is_path(x: Any) -> bool:
@@ -157,7 +173,7 @@ def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config
 
     Errors name the image by its name, else by its index, and name the files when paths were given.
     """
-    label = name if name is not None else _default_name(index, pred_src)
+    label = name if name is not None else _default_name(pred_src)
     ident: str | int = name if name is not None else index
     pred = as_prediction(pred_src, str(pred_src) if _is_path(pred_src) else ident)
     mask_id = str(mask_src) if _is_path(mask_src) else ident
@@ -175,7 +191,7 @@ def load_pair(index: int, name: str | None, pred_src: Any, mask_src: Any, config
                 if _is_path(pred_src) or _is_path(mask_src)
                 else ""
             )
-            where = label if name is not None or _is_path(pred_src) else index
+            where = label if label is not None else index
             check_same_shape(pred, mask, where, files)
     return label, pred, mask, raw_mask, resized
 
@@ -253,7 +269,11 @@ class HSEMetric:
         if not self._images:
             raise InputError("no images were evaluated: the input is empty")
         grid = self.config.evaluation_grid
-        state = EvalState.stack(self._images, grid.size)
+        # Images added without a name (arrays) are named by their position, as in a single pass.
+        images = [
+            im if im.name is not None else replace(im, name=str(i)) for i, im in enumerate(self._images)
+        ]
+        state = EvalState.stack(images, grid.size)
         settings = self.config.settings()
         settings["n_resized"] = self._n_resized
         compat = {name: acc.compute() for name, acc in self._compat.items()}
@@ -267,8 +287,28 @@ def _jobs(preds: Iterable, masks: Iterable, names: Sequence[str] | None, config:
             raise InputError(
                 f"got a different number of predictions and masks (one list ended at item #{index}); pair them one to one"
             )
-        name = next(name_iter, None) if name_iter is not None else None
+        name = None
+        if name_iter is not None:
+            name = next(name_iter, _MISSING)
+            if name is _MISSING:
+                raise InputError(f"got fewer names than images (no name for image #{index})")
         yield index, name, pred, mask, config
+
+
+def _parallel_in_order(work: Iterable, jobs: int):
+    """``map(_process, work)`` in worker processes, in input order, with a bounded number in flight.
+
+    Unlike ``Executor.map``, which consumes the whole input at once, at most ``4 * jobs`` images are read
+    ahead, so a lazy stream of arrays stays O(jobs) in memory.
+    """
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque = deque()
+        for job in work:
+            pending.append(pool.submit(_process, job))
+            if len(pending) >= 4 * jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def evaluate(
@@ -348,10 +388,9 @@ def evaluate(
 
     with tqdm(total=total, disable=not progress, unit="img", desc="hse") as bar:
         if jobs and jobs > 1:
-            with ProcessPoolExecutor(max_workers=int(jobs)) as pool:
-                for state, compat_acc, resized in pool.map(_process, work, chunksize=4):
-                    metric.add(state, compat_acc, resized)
-                    bar.update()
+            for state, compat_acc, resized in _parallel_in_order(work, int(jobs)):
+                metric.add(state, compat_acc, resized)
+                bar.update()
         else:
             for job in work:
                 metric.add(*_process(job))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .errors import InputError
 from .score import CURVE_COLUMNS, curve_arrays, get_preset, per_image_iou, summarise
 from .state import EvalState
 
@@ -151,7 +152,7 @@ class Result:
         ]
         if self.compat:
             out["compat"] = _plain(self.compat)
-        out["settings"] = dict(self.settings)
+        out["settings"] = _plain(dict(self.settings))
         if include_state:
             out["state"] = self.state.to_dict()
         return out
@@ -167,14 +168,27 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> Result:
         """Rebuild a Result from :meth:`to_dict` output made with ``include_state=True``."""
-        if data.get("schema") != SCHEMA:
-            raise ValueError(f"unsupported schema {data.get('schema')!r}; expected {SCHEMA!r}")
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            found = data.get("schema") if isinstance(data, dict) else type(data).__name__
+            raise InputError(f"unsupported result schema {found!r}; expected {SCHEMA!r}")
         if "state" not in data:
-            raise ValueError(
+            raise InputError(
                 "this result was saved without its per-image state (to_dict(include_state=True))"
             )
         settings = data["settings"]
-        state = EvalState.from_dict(data["state"], len(settings["evaluation_grid"]))
+        try:
+            grid = np.asarray(settings["evaluation_grid"], dtype=np.float64)
+            thresholds = np.asarray(settings["thresholds"], dtype=np.float64)
+            threshold = float(settings["threshold"])
+            if grid.ndim != 1 or grid.size == 0 or np.any(np.diff(grid) <= 0):
+                raise ValueError("evaluation_grid must be a non-empty, strictly increasing list")
+            if not np.all(np.isin(thresholds, grid)) or threshold not in grid:
+                raise ValueError("thresholds and threshold must be points of evaluation_grid")
+            if not all(isinstance(n, str) for n in data["state"]["names"]):
+                raise ValueError("state.names must be strings")
+            state = EvalState.from_dict(data["state"], grid.size)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise InputError(f"not a valid hse/1 result with state: {exc}") from exc
         return cls(state, settings, data.get("compat"))
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
 from .state import EvalState
 
 CURVE_COLUMNS = (
@@ -111,14 +112,6 @@ def curve_arrays(state: EvalState, weights: np.ndarray | None = None) -> dict[st
     }
 
 
-def trapezoid(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Trapezoid-rule area along the last axis (x need not be sorted: points are sorted by x, then y)."""
-    order = np.lexsort((y, x), axis=-1)
-    xs = np.take_along_axis(x, order, axis=-1)
-    ys = np.take_along_axis(y, order, axis=-1)
-    return np.sum(np.diff(xs, axis=-1) * (ys[..., 1:] + ys[..., :-1]) / 2.0, axis=-1)
-
-
 def _with_anchor(arr: np.ndarray, value: float, at_start: bool) -> np.ndarray:
     pad = np.full(arr.shape[:-1] + (1,), value)
     return np.concatenate([pad, arr] if at_start else [arr, pad], axis=-1)
@@ -151,18 +144,29 @@ def auc_pd_fa(fa: np.ndarray, pd: np.ndarray, fa_max: float) -> np.ndarray:
     return area / fa_max
 
 
+def _trapezoid_in_threshold_order(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Trapezoid area along the last axis, points taken from the highest threshold to the lowest.
+
+    For pixel curves both coordinates are monotone in the threshold (pooled TPR, FPR and recall never
+    decrease as the threshold drops), so this order is the curve's own order, also where x is tied
+    (a plateau is entered at its first threshold, not at its worst point).
+    """
+    xs, ys = x[..., ::-1], y[..., ::-1]
+    return np.sum(np.diff(xs, axis=-1) * (ys[..., 1:] + ys[..., :-1]) / 2.0, axis=-1)
+
+
 def auc_roc(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
-    """Pixel ROC AUC by the trapezoid rule over the grid points plus the anchors (0, 0) and (1, 1)."""
-    x = _with_anchor(_with_anchor(fpr, 0.0, True), 1.0, False)
-    y = _with_anchor(_with_anchor(tpr, 0.0, True), 1.0, False)
-    return trapezoid(x, y)
+    """Pixel ROC AUC: trapezoid rule over the grid points (ascending thresholds) plus (1, 1) and (0, 0)."""
+    x = _with_anchor(_with_anchor(fpr, 1.0, True), 0.0, False)
+    y = _with_anchor(_with_anchor(tpr, 1.0, True), 0.0, False)
+    return _trapezoid_in_threshold_order(x, y)
 
 
 def auc_pr(recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
-    """Pixel precision-recall AUC by the trapezoid rule over the grid points plus the anchor (0, 1)."""
-    x = _with_anchor(recall, 0.0, True)
-    y = _with_anchor(precision, 1.0, True)
-    return trapezoid(x, y)
+    """Pixel precision-recall AUC: trapezoid rule over the grid points plus the anchor (recall 0, precision 1)."""
+    x = _with_anchor(recall, 0.0, False)
+    y = _with_anchor(precision, 1.0, False)
+    return _trapezoid_in_threshold_order(x, y)
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
     except KeyError:
-        raise ValueError(f"preset={name!r} is not one of {sorted(PRESETS)}") from None
+        raise InputError(f"preset={name!r} is not one of {sorted(PRESETS)}") from None
 
 
 def summarise(curve: dict[str, np.ndarray], grid_index: np.ndarray, preset: Preset) -> dict[str, np.ndarray]:

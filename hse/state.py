@@ -30,7 +30,7 @@ class ImageState:
     n_pixels, n_gt_pixels, n_targets, height, width : per-image constants.
     """
 
-    name: str
+    name: str | None  # None: named by its position when stacked (see HSEMetric.compute)
     pix_tp: np.ndarray
     pix_fp: np.ndarray
     tgt_matched: np.ndarray
@@ -78,6 +78,14 @@ class EvalState:
     @classmethod
     def from_dict(cls, data: dict, n_thresholds: int) -> EvalState:
         n = len(data["names"])
-        curves = {f: np.asarray(data[f], dtype=np.int64).reshape(n, n_thresholds) for f in CURVE_FIELDS}
-        scalars = {f: np.asarray(data[f], dtype=np.int64).reshape(n) for f in SCALAR_FIELDS}
+        curves = {f: _counters(data[f], f).reshape(n, n_thresholds) for f in CURVE_FIELDS}
+        scalars = {f: _counters(data[f], f).reshape(n) for f in SCALAR_FIELDS}
         return cls(list(data["names"]), curves, scalars)
+
+
+def _counters(values, field_name: str) -> np.ndarray:
+    """Saved counters back to int64, refusing anything that is not a non-negative integer."""
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
+        raise ValueError(f"state.{field_name} must hold non-negative integers (got dtype {arr.dtype})")
+    return arr.astype(np.int64)

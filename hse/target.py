@@ -99,6 +99,14 @@ def target_counts(
 
 
 def _optimal_from_pairs(pairs, pair_dist, n_gt, n_thresholds, radius):
+    """Optimal matching per threshold from the sweep's (threshold, target, component, area) pairs.
+
+    Each threshold's pairs form a bipartite graph; its connected components are independent assignment
+    problems, solved one by one on small dense matrices (never a targets x components matrix).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     matched = np.zeros(n_thresholds, dtype=np.int64)
     matched_area = np.zeros(n_thresholds, dtype=np.int64)
     if pairs.shape[0] == 0:
@@ -108,12 +116,21 @@ def _optimal_from_pairs(pairs, pair_dist, n_gt, n_thresholds, radius):
     bounds = np.flatnonzero(np.diff(pairs[:, 0])) + 1
     for chunk, dist_chunk in zip(np.split(pairs, bounds), np.split(pair_dist, bounds), strict=True):
         k = int(chunk[0, 0])
-        comp_keys, comp_index = np.unique(chunk[:, 2], return_inverse=True)
-        dist = np.full((n_gt, comp_keys.size), np.inf)
-        dist[chunk[:, 1], comp_index] = dist_chunk
-        comp_area = np.zeros(comp_keys.size, dtype=np.int64)
-        comp_area[comp_index] = chunk[:, 3]
-        found = optimal_match(dist, radius)
-        matched[k] = len(found)
-        matched_area[k] = sum(int(comp_area[p]) for _, p in found)
+        gts, g_index = np.unique(chunk[:, 1], return_inverse=True)
+        comps, c_index = np.unique(chunk[:, 2], return_inverse=True)
+        comp_area = np.zeros(comps.size, dtype=np.int64)
+        comp_area[c_index] = chunk[:, 3]
+        n_nodes = gts.size + comps.size
+        edges = coo_matrix((np.ones(len(chunk)), (g_index, gts.size + c_index)), shape=(n_nodes, n_nodes))
+        _, group = connected_components(edges, directed=False)
+        pair_group = group[g_index]
+        for gid in np.unique(pair_group):
+            sel = pair_group == gid
+            rows, row_index = np.unique(g_index[sel], return_inverse=True)
+            cols, col_index = np.unique(c_index[sel], return_inverse=True)
+            dist = np.full((rows.size, cols.size), np.inf)
+            dist[row_index, col_index] = dist_chunk[sel]
+            found = optimal_match(dist, radius)
+            matched[k] += len(found)
+            matched_area[k] += int(sum(comp_area[cols[p]] for _, p in found))
     return matched, matched_area

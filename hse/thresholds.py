@@ -14,9 +14,11 @@ from .errors import InputError
 
 #: The default HSE grid: 0.05, 0.10, ..., 0.95 (19 values). ``k / 20`` makes 0.5 exactly 0.5.
 DEFAULT_GRID = np.arange(1, 20) / 20.0
+DEFAULT_GRID.flags.writeable = False
 
 #: All 255 levels ``k / 255`` (k = 0..254): exact for 8-bit predictions, which take values ``u / 255``.
 UINT8_GRID = np.arange(255) / 255.0
+UINT8_GRID.flags.writeable = False
 
 ThresholdSpec = str | Sequence[float] | np.ndarray
 
@@ -48,8 +50,12 @@ def resolve_thresholds(spec: ThresholdSpec = "default") -> np.ndarray:
         grid = grid.reshape(1)
     if grid.ndim != 1 or grid.size == 0:
         raise InputError(f"thresholds must be a non-empty 1-D sequence, got shape {grid.shape}")
-    if not np.all(np.isfinite(grid)) or grid.min() < 0.0 or grid.max() > 1.0:
-        raise InputError(f"thresholds must lie in [0, 1], got min {grid.min()!r} and max {grid.max()!r}")
+    if not np.all(np.isfinite(grid)):
+        raise InputError("thresholds must be finite numbers in [0, 1]; got NaN or inf")
+    if grid.min() < 0.0 or grid.max() > 1.0:
+        raise InputError(
+            f"thresholds must lie in [0, 1], got min {float(grid.min())} and max {float(grid.max())}"
+        )
     if np.any(np.diff(grid) <= 0):
         raise InputError("thresholds must be strictly increasing (sort them and drop duplicates)")
     return grid

@@ -30,20 +30,26 @@ def to_numpy(x: Any, what: str) -> np.ndarray:
     if isinstance(x, (str, os.PathLike)):
         from .io import read_image  # I/O stays at the edge; imported only when a path is given
 
-        return read_image(x)
+        return native_byte_order(read_image(x))
     if hasattr(x, "detach") and hasattr(x, "cpu") and hasattr(x, "numpy"):  # torch.Tensor
         return x.detach().cpu().numpy()
-    if hasattr(x, "getbands") and hasattr(x, "mode"):  # PIL.Image.Image
-        if len(x.getbands()) != 1:
-            raise InputError(
-                f"{what} is a {x.mode} PIL image with {len(x.getbands())} channels; "
-                "pass a single-channel image (mode 'L', 'I;16', 'I' or 'F')"
-            )
-        return np.asarray(x)
+    if hasattr(x, "getbands") and hasattr(x, "mode"):  # PIL.Image.Image: the same rules as image files
+        from .io import pil_to_array
+
+        return native_byte_order(pil_to_array(x, what))
     try:
-        return np.asarray(x)
+        return native_byte_order(np.asarray(x))
+    except InputError:
+        raise
     except Exception as exc:  # pragma: no cover - exotic objects
         raise InputError(f"{what} cannot be converted to an array: {exc}") from exc
+
+
+def native_byte_order(arr: np.ndarray) -> np.ndarray:
+    """The array in the machine's byte order (big-endian uint16 from some files is still uint16)."""
+    if not arr.dtype.isnative:
+        return arr.astype(arr.dtype.newbyteorder("="))
+    return arr
 
 
 def as_2d(arr: np.ndarray, what: str) -> np.ndarray:
@@ -131,7 +137,12 @@ def as_mask(x: Any, name: str | int | None = None, mask_threshold: float | None 
     if np.issubdtype(arr.dtype, np.integer):
         values = np.unique(arr)
         top = values[-1]
-        if values[0] < 0 or not np.all((values == 0) | (values == top)):
+        if values[0] < 0:
+            raise InputError(
+                f"{what} holds negative values (min {values[0]}); an integer mask holds 0 (background) and one "
+                "positive value (target), or pass mask_threshold="
+            )
+        if not np.all((values == 0) | (values == top)):
             shown = ", ".join(str(v) for v in values[:8]) + (", ..." if values.size > 8 else "")
             raise InputError(
                 f"{what} holds the values {{{shown}}}; an integer mask must hold only 0 and one other value. "
