@@ -7,6 +7,7 @@ to its counters (:func:`evaluate_image`), combine (:class:`HSEMetric`), summaris
 from __future__ import annotations
 
 import os
+import warnings
 from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -205,6 +206,13 @@ def _process(job) -> tuple[ImageState, dict, bool]:
     if compat:
         pred_float = prediction_as_float(pred)
         mask_float = None if raw_mask is None else mask_as_float(raw_mask)
+        if mask_float is not None and "basicirstd" in compat and raw_mask.max() == 1:
+            warnings.warn(
+                "compat='basicirstd' reads 8-bit masks as mask / 255, as the toolbox does, so a {0, 1} mask "
+                "has no target pixels there; save masks as {0, 255} to compare with its numbers",
+                UserWarning,
+                stacklevel=2,
+            )
         for acc in compat.values():
             acc.update(pred_float, mask, mask_float=mask_float)
     return state, compat, resized
