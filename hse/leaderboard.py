@@ -446,32 +446,51 @@ def _add_intervals(
     rows: list[dict[str, Any]], results: Mapping[str, Any], n: int, seed: int, level: float
 ) -> None:
     """HSE intervals per row, and the bootstrap test of each row's HSE against the row ranked above:
-    paired when both methods were scored on the same images (names and ground truth), else unpaired."""
-    from hse.stats import bootstrap, compare
+    paired when both methods were scored on the same images (names and ground truth), else unpaired.
+
+    A result with fewer than :data:`hse.stats.MIN_IMAGES` images gets no interval; one with fewer than
+    :data:`hse.stats.FEW_IMAGES` gets one (with a single warning for the table), but is never marked as
+    significantly different, and neither is any row when ``2/n`` is not below ``1 - level``."""
+    from hse.stats import FEW_IMAGES, MIN_IMAGES, bootstrap, compare
 
     full = {r["method"]: _with_state(results[r["method"]]) for r in rows}
+    few = []
     for i, r in enumerate(rows):
-        r.update(hse_low=None, hse_high=None, ci_level=None, p_vs_above=None, paired_vs_above=None,
-                 tied_with_above=None)  # fmt: skip
+        r.update(hse_low=None, hse_high=None, ci_level=None, ci_n=None, p_vs_above=None,
+                 paired_vs_above=None, tied_with_above=None, blocked_vs_above=None)  # fmt: skip
         res = full[r["method"]]
-        if res is None or r.get("hse") is None:
+        if res is None or r.get("hse") is None or res.n_images < MIN_IMAGES:
             continue
-        iv = bootstrap(res, n=n, seed=seed, level=level)["hse"]
-        r.update(hse_low=_finite(iv.low), hse_high=_finite(iv.high), ci_level=level)
+        if res.n_images < FEW_IMAGES:
+            few.append(r["method"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # one warning for the table, below
+            iv = bootstrap(res, n=n, seed=seed, level=level)["hse"]
+        r.update(hse_low=_finite(iv.low), hse_high=_finite(iv.high), ci_level=level, ci_n=n)
         above = full[rows[i - 1]["method"]] if i > 0 else None
-        if above is None or rows[i - 1].get("hse") is None:
+        if above is None or rows[i - 1].get("hse") is None or above.n_images < MIN_IMAGES:
             continue
         cmp = None
         for paired in (True, False):
             try:
-                cmp = compare(above, res, n=n, seed=seed, level=level, paired=paired)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    cmp = compare(above, res, n=n, seed=seed, level=level, paired=paired)
                 break
             except InputError:
                 continue
         if cmp is not None:
             p = _finite(cmp["hse"].p_value)
-            r.update(p_vs_above=p, paired_vs_above=cmp.paired,
-                     tied_with_above=None if p is None else bool(p >= 1.0 - level))  # fmt: skip
+            r.update(p_vs_above=p, paired_vs_above=cmp.paired, blocked_vs_above=cmp.blocker,
+                     tied_with_above=None if p is None else not cmp.significant("hse"))  # fmt: skip
+    if few:
+        warnings.warn(
+            f"{len(few)} method(s) scored on fewer than {FEW_IMAGES} images ({', '.join(few[:5])}"
+            + (", ..." if len(few) > 5 else "")
+            + "): their HSE intervals are unreliable and no difference with them is called significant",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def leaderboard_rows(
@@ -611,6 +630,14 @@ def render_markdown(
             f"; n.s.: not significantly different at {alpha:g}, so the order of the two is not established. "
             "See docs/statistics.md."
         )
+        blocked = sorted({b for r in rows if (b := r.get("blocked_vs_above"))})
+        if blocked:
+            text += " n.s. regardless of p where " + "; where ".join(blocked) + "."
+        few = [
+            r["method"] for r in rows if r.get("ci_level") is not None and (r.get("n_images") or 0) < _few()
+        ]
+        if few:
+            text += f" Intervals of {', '.join(few)} come from fewer than {_few()} images and are unreliable."
         out.append("")
         out.append(text)
     notes = [
@@ -628,6 +655,12 @@ def render_markdown(
     return "\n".join(out) + "\n"
 
 
+def _few() -> int:
+    from hse.stats import FEW_IMAGES
+
+    return FEW_IMAGES
+
+
 def _ci_cell(row: Mapping[str, Any]) -> str:
     low, high = row.get("hse_low"), row.get("hse_high")
     if low is None or high is None:
@@ -639,7 +672,11 @@ def _vs_above_cell(row: Mapping[str, Any]) -> str:
     p = row.get("p_vs_above")
     if p is None:
         return ""
-    text = f"{p:.3f}" if p > 0 else "< 0.001"
+    n = row.get("ci_n")
+    if p > 0:
+        text = f"{p:.3f}"
+    else:  # no draw crossed zero: p < 2/n, the resolution of n draws
+        text = f"< {2.0 / n:.2g}" if n else "0.000"
     if row.get("tied_with_above"):
         text += " n.s."
     if row.get("paired_vs_above") is False:

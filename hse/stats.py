@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,11 @@ COMPARED_SETTINGS = ("evaluation_grid", "thresholds", "threshold", "match", "rad
 #: Differences closer to zero than this count as zero in the p-value (float rounding of equal scores).
 ZERO_TOL = 1e-12
 #: Upper bound of one block of draws, in (draws x images) matrix cells.
+#: Fewest images :func:`bootstrap` and :func:`compare` accept: one image resamples to itself only.
+MIN_IMAGES = 2
+#: Below this many images the intervals are unreliable: a UserWarning is given, and no difference is
+#: reported as significant (see docs/statistics.md, "Small test sets").
+FEW_IMAGES = 10
 _BLOCK_CELLS = 1 << 18
 _MAX_BLOCK = 250
 
@@ -181,6 +187,55 @@ def _level_text(level: float) -> str:
     return f"{level * 100:g}%"
 
 
+def p_resolution(n: int) -> float:
+    """The smallest p-value ``n`` draws can resolve, ``2 / n``: a p of 0 means only ``p < 2/n``."""
+    return 2.0 / n
+
+
+def significance_blocker(n: int, n_images: int, level: float) -> str | None:
+    """Why no difference can be called significant with ``n`` draws over ``n_images`` images at
+    ``level``, or None when it can: ``2/n`` not below ``1 - level`` (too few draws), or fewer than
+    :data:`FEW_IMAGES` images (too few images)."""
+    alpha = 1.0 - level
+    if n_images < FEW_IMAGES:
+        return (
+            f"too few images: with {n_images} images (fewer than {FEW_IMAGES}) the bootstrap is unreliable, "
+            "so no difference is called significant"
+        )
+    if not p_resolution(n) < alpha:
+        return (
+            f"too few draws: {n} draws resolve p only down to 2/{n} = {p_resolution(n):.3g}, which is not "
+            f"below {alpha:g}, so no difference can be called significant; use more draws (e.g. 1000)"
+        )
+    return None
+
+
+def _check_images(n_images: int, what: str) -> None:
+    """InputError below :data:`MIN_IMAGES` images; a UserWarning below :data:`FEW_IMAGES`."""
+    if n_images < MIN_IMAGES:
+        raise InputError(
+            f"{what} has {n_images} image(s); a bootstrap over images needs at least {MIN_IMAGES} "
+            f"(and gives usable intervals only from some {FEW_IMAGES} on)"
+        )
+    if n_images < FEW_IMAGES:
+        warnings.warn(
+            f"{what} has only {n_images} images: bootstrap intervals from fewer than {FEW_IMAGES} images are "
+            "unreliable (too narrow), and no difference is called significant",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def few_images_note(n_images: int) -> str | None:
+    """The note printed under a table computed from fewer than :data:`FEW_IMAGES` images."""
+    if n_images >= FEW_IMAGES:
+        return None
+    return (
+        f"note: only {n_images} images: bootstrap intervals from fewer than {FEW_IMAGES} images are "
+        "unreliable (too narrow); see docs/statistics.md."
+    )
+
+
 # --------------------------------------------------------------------------------------------------
 # bootstrap
 # --------------------------------------------------------------------------------------------------
@@ -254,8 +309,7 @@ def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float 
     """
     n, seed, level = _check_options(n, seed, level)
     result = _as_result(result_or_metric)
-    if result.n_images == 0:
-        raise InputError("bootstrap: the result has no images")
+    _check_images(result.n_images, "bootstrap: the result")
     rng = np.random.default_rng(seed)
     draws = _gather(resampled_scores(result, counts) for counts in resample_counts(rng, result.n_images, n))
     point = point_scores(result)
@@ -297,6 +351,8 @@ class Comparison:
     n_images: int
     paired: bool
     draws: dict[str, np.ndarray] = field(repr=False, default_factory=dict)
+    #: Unpaired: the images of a and of b (paired: both equal ``n_images``).
+    n_images_ab: tuple[int, int] = (0, 0)
 
     def __getitem__(self, key: str) -> Difference:
         return self.scores[key]
@@ -305,9 +361,29 @@ class Comparison:
     def alpha(self) -> float:
         return 1.0 - self.level
 
+    @property
+    def p_resolution(self) -> float:
+        """``2 / n``: the smallest p-value the draws resolve (p = 0 means p < 2/n)."""
+        return p_resolution(self.n)
+
+    @property
+    def blocker(self) -> str | None:
+        """Why no difference can be significant here (too few draws or images), or None."""
+        return significance_blocker(self.n, self.n_images_min, self.level)
+
+    @property
+    def n_images_min(self) -> int:
+        """The images of the smaller side (of the one image set when paired)."""
+        if self.paired or not any(self.n_images_ab):
+            return self.n_images
+        return min(self.n_images_ab)
+
     def significant(self, key: str = "hse") -> bool:
-        """Whether the difference of ``key`` is significant at ``1 - level`` (p < 1 - level)."""
-        return bool(self.scores[key].p_value < self.alpha)
+        """Whether the difference of ``key`` is significant at ``1 - level``: p < 1 - level, and the
+        comparison can resolve it at all (:attr:`blocker` is None: ``2/n < 1 - level`` and at least
+        :data:`FEW_IMAGES` images)."""
+        p = self.scores[key].p_value
+        return bool(self.blocker is None and p < self.alpha)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -319,6 +395,9 @@ class Comparison:
             "seed": self.seed,
             "n_images": self.n_images,
             "paired": self.paired,
+            "p_resolution": self.p_resolution,
+            "significance_blocked": self.blocker,
+            "significant": {key: self.significant(key) for key in self.scores},
             "scores": {key: d.to_dict() for key, d in self.scores.items()},
         }
 
@@ -460,11 +539,15 @@ def compare(
     n, seed, level = _check_options(n, seed, level)
     ra, rb = _as_result(a, "a"), _as_result(b, "b")
     for res, label in ((ra, "a"), (rb, "b")):
-        if res.n_images == 0:
-            raise InputError(f"compare: result {label} has no images")
+        if res.n_images < MIN_IMAGES:
+            _check_images(res.n_images, f"compare: result {label}")
     _check_settings(ra, rb)
     if paired:
         rb = _reorder(rb, _align(ra, rb, check_truth))
+        _check_images(ra.n_images, "compare: the paired image set")
+    else:
+        for res, label in ((ra, "a"), (rb, "b")):
+            _check_images(res.n_images, f"compare: result {label}")
     rng = np.random.default_rng(seed)
     if paired:
         blocks = ((counts, counts) for counts in resample_counts(rng, ra.n_images, n))
@@ -488,7 +571,7 @@ def compare(
         for key in SCORES
     }
     n_images = ra.n_images if paired else ra.n_images + rb.n_images
-    return Comparison(scores, level, n, seed, n_images, paired, draws)
+    return Comparison(scores, level, n, seed, n_images, paired, draws, (ra.n_images, rb.n_images))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -514,11 +597,12 @@ def _num(x: float, scale: float, digits: int, sign: bool = False) -> str:
 
 
 def format_p(p: float, n: int) -> str:
-    """A p-value for a table: ``< 1/n`` when no draw crossed zero, else three decimals."""
+    """A p-value for a table: ``< 2/n`` (the resolution of ``n`` draws, e.g. ``< 0.002`` for 1000) when
+    no draw crossed zero, else three decimals."""
     if p is None or not math.isfinite(p):
         return "nan"
     if p == 0.0:
-        return f"< {1.0 / n:.2g}"
+        return f"< {p_resolution(n):.2g}"
     return f"{p:.3f}"
 
 
@@ -528,6 +612,7 @@ def format_intervals(boot: BootstrapResult) -> str:
         f"Bootstrap {_level_text(boot.level)} intervals ({boot.n} draws over {boot.n_images} images, "
         f"seed {boot.seed}; percentile method)"
     ]
+    few = few_images_note(boot.n_images)
     rows = []
     for key, label, scale, digits in DISPLAY:
         iv = boot.scores[key]
@@ -542,6 +627,8 @@ def format_intervals(boot: BootstrapResult) -> str:
     w = [max(len(r[i]) for r in rows) for i in range(4)]
     for label, est, low, high in rows:
         lines.append(f"  {label.ljust(w[0])}  {est.rjust(w[1])}  [{low.rjust(w[2])}, {high.rjust(w[3])}]")
+    if few:
+        lines.append(few)
     return "\n".join(lines)
 
 
@@ -568,7 +655,7 @@ def format_comparison(
                 _num(d.b, scale, digits),
                 _num(d.diff, scale, digits, sign=True),
                 f"[{_num(d.low, scale, digits, sign=True)}, {_num(d.high, scale, digits, sign=True)}]",
-                format_p(d.p_value, cmp.n) + ("" if d.p_value < cmp.alpha else "  n.s."),
+                format_p(d.p_value, cmp.n) + ("" if cmp.significant(key) else "  n.s."),
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
@@ -579,9 +666,12 @@ def format_comparison(
     lines.append(f"A = {label_a}")
     lines.append(f"B = {label_b}")
     lines.append(
-        "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws; "
+        "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws "
+        f"(< {p_resolution(cmp.n):.2g} = 2/{cmp.n}: no draw crossed zero); "
         f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
     )
+    if cmp.blocker:
+        lines.append(f"n.s. everywhere: {cmp.blocker}.")
     return "\n".join(lines) + "\n"
 
 

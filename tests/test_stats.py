@@ -26,6 +26,9 @@ from hse.stats import (
     resampled_scores,
 )
 
+# the folder fixture and a few tests use fewer than 10 images on purpose; the warning is tested below
+few_images_ok = pytest.mark.filterwarnings("ignore:.*fewer than 10 images are unreliable:UserWarning")
+
 # --------------------------------------------------------------------------------------------------
 # synthetic counters
 # --------------------------------------------------------------------------------------------------
@@ -149,6 +152,7 @@ def test_intervals_shrink_with_more_images():
         assert wl < 0.5 * ws, (key, ws, wl)  # sqrt(480 / 30) = 4 expected
 
 
+@few_images_ok
 def test_level_widens_interval_and_accepts_metric_and_dict():
     names, preds, masks = make_demo(n_images=6, size=40, seed=2)
     metric = hse.HSEMetric()
@@ -288,6 +292,7 @@ def folders(tmp_path):
     return dirs
 
 
+@few_images_ok
 def test_score_ci_adds_ci_object_and_jobs_do_not_matter(folders, tmp_path, capsys):
     outs = []
     for jobs in ("1", "2"):
@@ -318,6 +323,7 @@ def test_score_without_ci_and_no_state(folders, tmp_path, capsys):
     assert "need --ci" in capsys.readouterr().err
 
 
+@few_images_ok
 def test_compare_command_on_json_files(folders, tmp_path, capsys):
     ja, jb = tmp_path / "a.json", tmp_path / "b.json"
     assert score_main([str(folders["a"]), str(folders["masks"]), "-q", "--json", str(ja)]) == 0
@@ -409,3 +415,81 @@ def test_leaderboard_interval_column_and_ties():
     assert {r["method"]: r["hse_low"] is None for r in rows} == {"x": True, "y": False}
     assert "| - |" in render_markdown(rows)
     assert "HSE 95% CI" not in render_markdown(leaderboard_rows({"y": a}, ci=False))
+
+
+# --------------------------------------------------------------------------------------------------
+# resolution of p and tiny test sets
+# --------------------------------------------------------------------------------------------------
+
+
+def test_p_zero_from_few_draws_is_a_bound_and_never_significant(tmp_path, capsys):
+    from hse.stats import format_comparison, format_p
+
+    a, better = synthetic(100, seed=12), synthetic(100, seed=12, quality=0.3)
+    assert format_p(0.0, 1000) == "< 0.002" and format_p(0.0, 10) == "< 0.2"
+    few = compare(better, a, n=10)
+    assert few["hse"].p_value == 0.0
+    assert not few.significant("hse") and "too few draws" in few.blocker
+    text = format_comparison(few)
+    hse_row = next(line for line in text.splitlines() if line.strip().startswith("HSE "))
+    assert hse_row.endswith("< 0.2  n.s.") and "too few draws" in text
+    assert few.to_dict()["significant"]["hse"] is False and few.to_dict()["p_resolution"] == 0.2
+    many = compare(better, a, n=1000)
+    assert many["hse"].p_value == 0.0 and many.significant("hse") and many.blocker is None
+    assert "< 0.002" in format_comparison(many) and "too few" not in format_comparison(many)
+    # the command line, --ci-n 10
+    ja, jb = tmp_path / "a.json", tmp_path / "b.json"
+    ja.write_text(better.to_json(include_state=True))
+    jb.write_text(a.to_json(include_state=True))
+    assert compare_main([str(ja), str(jb), "--ci-n", "10", "--json", str(tmp_path / "c.json")]) == 0
+    out = capsys.readouterr().out
+    assert "too few draws" in out and "< 0.2  n.s." in out
+    d = json.loads((tmp_path / "c.json").read_text())
+    assert d["significant"]["hse"] is False and "too few draws" in d["significance_blocked"]
+
+
+def test_leaderboard_with_20_draws_marks_nothing_significant():
+    a, better = synthetic(100, seed=12), synthetic(100, seed=12, quality=0.3)
+    rows = leaderboard_rows({"a": a, "better": better}, ci_n=20)
+    assert rows[1]["p_vs_above"] == 0.0 and rows[1]["tied_with_above"] is True
+    md = render_markdown(rows)
+    assert "< 0.1 n.s." in md and "too few draws" in md
+    rows = leaderboard_rows({"a": a, "better": better}, ci_n=1000)
+    assert rows[1]["tied_with_above"] is False and "< 0.002 |" in render_markdown(rows)
+
+
+def test_tiny_test_sets():
+    one, two = synthetic(1), synthetic(2, seed=1)
+    with pytest.raises(InputError, match="at least 2"):
+        bootstrap(one, n=50)
+    with pytest.raises(InputError, match="at least 2"):
+        compare(one, one, n=50)
+    with pytest.warns(UserWarning, match="fewer than 10 images are unreliable"):
+        bootstrap(two, n=50)
+    a = synthetic(6, seed=2)
+    better = synthetic(6, seed=2, quality=0.5)
+    with pytest.warns(UserWarning, match="only 6 images"):
+        cmp = compare(better, a, n=1000)
+    assert not any(cmp.significant(k) for k in SCORES) and "too few images" in cmp.blocker
+    # the leaderboard: no interval for one image, one warning for few images, no significance
+    with pytest.warns(UserWarning, match="fewer than 10 images"):
+        rows = leaderboard_rows({"a": a, "better": better, "one": one}, ci_n=200)
+    by = {r["method"]: r for r in rows}
+    assert by["one"]["hse_low"] is None and by["a"]["hse_low"] is not None
+    assert by["a"]["tied_with_above"] is True or by["a"]["p_vs_above"] is None
+    assert "fewer than 10 images and are unreliable" in render_markdown(rows)
+
+
+def test_score_ci_on_tiny_sets(tmp_path, capsys):
+    names, preds, masks = make_demo(n_images=3, size=32, seed=1)
+    for k in ("p", "m", "p1", "m1"):
+        (tmp_path / k).mkdir()
+    for i, (n, p, m) in enumerate(zip(names, preds, masks, strict=True)):
+        for pd, md in (("p", "m"),) + ((("p1", "m1"),) if i == 0 else ()):
+            Image.fromarray(np.round(p * 255).astype(np.uint8)).save(tmp_path / pd / f"{n}.png")
+            Image.fromarray(m.astype(np.uint8) * 255).save(tmp_path / md / f"{n}.png")
+    assert score_main([str(tmp_path / "p"), str(tmp_path / "m"), "--ci", "--ci-n", "50"]) == 0
+    cap = capsys.readouterr()
+    assert "only 3 images" in cap.out and "warning:" in cap.err and "unreliable" in cap.err
+    assert score_main([str(tmp_path / "p1"), str(tmp_path / "m1"), "--ci", "--ci-n", "50"]) == 2
+    assert "at least 2" in capsys.readouterr().err
