@@ -127,6 +127,8 @@ def _parse_settings(raw: Any, path: Path) -> dict[str, Any]:
                 raise InputError(_where(path, f"settings.thresholds: {exc}")) from None
         elif isinstance(t, list) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in t):
             t = [float(x) for x in t]
+            if not t or not all(math.isfinite(x) for x in t):
+                raise InputError(_where(path, "settings.thresholds: the list must hold finite numbers"))
         else:
             raise InputError(
                 _where(path, "settings.thresholds must be 'default', 'uint8', 'START:STOP:STEP' or a list")
@@ -136,13 +138,38 @@ def _parse_settings(raw: Any, path: Path) -> dict[str, Any]:
         if key in raw:
             v = raw[key]
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-                raise InputError(_where(path, f"settings.{key} must be a number"))
+                raise InputError(_where(path, f"settings.{key} must be a finite number, got {v!r}"))
+            if key == "radius" and v <= 0:
+                raise InputError(_where(path, f"settings.radius must be positive, got {v!r}"))
             settings[key] = float(v)
     if "match" in raw:
         if raw["match"] not in ("greedy", "optimal"):
             raise InputError(_where(path, "settings.match must be 'greedy' or 'optimal'"))
         settings["match"] = raw["match"]
     return settings
+
+
+#: File stems the command writes itself, which no dataset may take.
+_RESERVED_STEMS = ("leaderboard",)
+
+
+def _check_file_stem(name: str, datasets: Sequence[DatasetSpec], path: Path, ctx: str) -> None:
+    """Each dataset writes ``<slug>.md/.csv/.png``: refuse a name whose file stem is taken (compared
+    without case, for case-insensitive file systems)."""
+    stem = _slug(name)
+    if stem.lower() in _RESERVED_STEMS:
+        raise InputError(
+            _where(path, f"{ctx}.name {name!r} would write {stem}.md, which is the combined table; rename it")
+        )
+    for other in datasets:
+        if _slug(other.name).lower() == stem.lower():
+            raise InputError(
+                _where(
+                    path,
+                    f"{ctx}.name {name!r} and dataset {other.name!r} both write the files {stem}.md/.csv/.png; "
+                    "rename one",
+                )
+            )
 
 
 def load_config(path: str | os.PathLike) -> LeaderboardConfig:
@@ -182,9 +209,12 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
             raise InputError(_where(cfg_path, f"{ctx} needs a name"))
         if any(x.name == name for x in datasets):
             raise InputError(_where(cfg_path, f"dataset name {name!r} is used twice"))
+        _check_file_stem(name, datasets, cfg_path, ctx)
         mt = d.get("mask_threshold")
-        if mt is not None and (isinstance(mt, bool) or not isinstance(mt, (int, float))):
-            raise InputError(_where(cfg_path, f"{ctx}.mask_threshold must be a number"))
+        if mt is not None and (
+            isinstance(mt, bool) or not isinstance(mt, (int, float)) or not math.isfinite(mt)
+        ):
+            raise InputError(_where(cfg_path, f"{ctx}.mask_threshold must be a finite number, got {mt!r}"))
         rm = d.get("resize_masks")
         if rm not in (None, "nearest"):
             raise InputError(_where(cfg_path, f"{ctx}.resize_masks must be 'nearest' when given"))
@@ -259,9 +289,9 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
                 raise InputError(_where(cfg_path, f"method {name!r}: published.{ds} must be a table"))
             _check_keys(numbers, set(PUBLISHED_KEYS), cfg_path, f"method {name!r} published.{ds}")
             for k, v in numbers.items():
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
                     raise InputError(
-                        _where(cfg_path, f"method {name!r}: published.{ds}.{k} must be a number")
+                        _where(cfg_path, f"method {name!r}: published.{ds}.{k} must be a finite number")
                     )
             published[ds] = {k: float(v) for k, v in numbers.items()}
         methods.append(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -157,6 +158,52 @@ def test_bad_configs(tmp_path, text, fragment, capsys):
     assert main([str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert "Traceback" not in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+_METHOD = '[[methods]]\nname = "x"\n[methods.predictions]\nd = "p"\n'
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        (
+            '[[datasets]]\nname = "d"\nmasks = "m"\nmask_threshold = nan\n' + _METHOD,
+            "datasets[0].mask_threshold",
+        ),
+        (
+            '[[datasets]]\nname = "d"\nmasks = "m"\nmask_threshold = inf\n' + _METHOD,
+            "datasets[0].mask_threshold",
+        ),
+        ('[settings]\nradius = inf\n[[datasets]]\nname = "d"\nmasks = "m"\n' + _METHOD, "settings.radius"),
+        ('[settings]\nradius = -1\n[[datasets]]\nname = "d"\nmasks = "m"\n' + _METHOD, "settings.radius"),
+        (
+            '[settings]\nthreshold = nan\n[[datasets]]\nname = "d"\nmasks = "m"\n' + _METHOD,
+            "settings.threshold",
+        ),
+        (
+            '[settings]\nthresholds = [0.1, nan]\n[[datasets]]\nname = "d"\nmasks = "m"\n' + _METHOD,
+            "settings.thresholds",
+        ),
+        (
+            '[[datasets]]\nname = "d"\nmasks = "m"\n' + _METHOD + "[methods.published.d]\niou = -inf\n",
+            "published.d.iou",
+        ),
+        ('[[datasets]]\nname = "leaderboard"\nmasks = "m"\n', "datasets[0].name 'leaderboard'"),
+        ('[[datasets]]\nname = "LeaderBoard"\nmasks = "m"\n', "combined table"),
+        (
+            '[[datasets]]\nname = "a b"\nmasks = "m"\n[[datasets]]\nname = "a-b"\nmasks = "m"\n',
+            "datasets[1].name 'a-b' and dataset 'a b' both write the files a-b.md",
+        ),
+    ],
+)
+def test_non_finite_numbers_and_colliding_names(tmp_path, text, fragment, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    with pytest.raises(InputError, match=re.escape(fragment)):
+        load_config(cfg)
+    assert main([str(cfg), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and fragment in err and str(cfg) in err
 
 
 def test_missing_config(tmp_path, capsys):
