@@ -111,17 +111,30 @@ def _read_tiff(p: Path) -> np.ndarray:
     import tifffile
 
     try:
-        arr = np.asarray(tifffile.imread(p))
+        with tifffile.TiffFile(p) as tif:
+            n_pages = len(tif.pages)
+            if n_pages > 1:
+                raise InputError(
+                    f"{p}: a multi-page TIFF ({n_pages} pages); expected a single 2-D image. Save one map "
+                    "per file"
+                )
+            page = tif.pages[0]
+            photometric = getattr(page, "photometric", None)
+            planar = getattr(page, "planarconfig", None)
+            arr = np.asarray(page.asarray())
+    except InputError:
+        raise
     except Exception:
         # Some TIFF variants (old compressions) are readable by PIL but not tifffile.
         return _read_pil(p)
+    is_rgb = photometric == tifffile.PHOTOMETRIC.RGB
     if arr.ndim == 3 and arr.shape[0] == 1:
         arr = arr[0]
-    if arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4):
+    if arr.ndim == 3 and is_rgb and planar == tifffile.PLANARCONFIG.SEPARATE and arr.shape[0] in (3, 4):
+        # planar (channels-first) colour, as the file's metadata says
+        arr = _single_channel(np.moveaxis(arr, 0, -1), p, "TIFF, planar RGB")
+    elif arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4) and planar != tifffile.PLANARCONFIG.SEPARATE:
         arr = _single_channel(arr, p, "TIFF")
-    elif arr.ndim == 3 and arr.shape[0] in (2, 3, 4) and arr.shape[1] > 4 and arr.shape[2] > 4:
-        # planar (channels-first) colour
-        arr = _single_channel(np.moveaxis(arr, 0, -1), p, "TIFF")
     if arr.ndim != 2:
         raise InputError(f"{p}: expected a single-page 2-D TIFF, got shape {tuple(arr.shape)}")
     return arr

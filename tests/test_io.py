@@ -63,6 +63,41 @@ def test_tiff(tmp_path, dtype):
     assert out.dtype == dtype and np.array_equal(out, a)
 
 
+@pytest.mark.parametrize("pages", [2, 3, 4])
+def test_multi_page_tiff_refused(tmp_path, pages):
+    import tifffile
+
+    a = _gray8()
+    # a stack written as pages (tifffile's minisblack) and pages written one by one
+    tifffile.imwrite(tmp_path / "stack.tif", np.stack([a] * pages), photometric="minisblack")
+    with tifffile.TiffWriter(tmp_path / "sep.tif") as w:
+        for k in range(pages):
+            w.write(np.roll(a, k))
+    for name in ("stack.tif", "sep.tif"):
+        with pytest.raises(InputError, match=f"multi-page TIFF \\({pages} pages\\)"):
+            read_image(tmp_path / name)
+
+
+def test_tiff_colour_only_when_the_file_says_rgb(tmp_path):
+    import tifffile
+
+    a = _gray8()
+    tifffile.imwrite(tmp_path / "planar.tif", np.stack([a] * 3), photometric="rgb", planarconfig="separate")
+    assert np.array_equal(read_image(tmp_path / "planar.tif"), a)
+    tifffile.imwrite(tmp_path / "contig.tif", np.stack([a] * 3, -1), photometric="rgb")
+    assert np.array_equal(read_image(tmp_path / "contig.tif"), a)
+    # three equal samples of a single page that are not RGB: not a colour image, refused
+    tifffile.imwrite(
+        tmp_path / "samples.tif",
+        np.stack([a] * 3),
+        photometric="minisblack",
+        planarconfig="separate",
+        extrasamples=("unspecified", "unspecified"),
+    )
+    with pytest.raises(InputError, match="single-page 2-D TIFF"):
+        read_image(tmp_path / "samples.tif")
+
+
 def test_tiff_written_by_pil(tmp_path):
     a = RNG.random((6, 7)).astype(np.float32)
     Image.fromarray(a).save(tmp_path / "a.tiff")
