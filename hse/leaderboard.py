@@ -29,7 +29,7 @@ from typing import Any
 from hse import __version__
 from hse.cli import parse_thresholds, run_cli
 from hse.errors import InputError
-from hse.report import fmt_num, markdown_table, operating_metrics, pct
+from hse.report import fmt_num, fmt_threshold, markdown_table, operating_metrics, pct
 
 PROG = "hse-leaderboard"
 CACHE_FORMAT = "hse-leaderboard-cache/1"
@@ -634,7 +634,7 @@ def render_markdown(
         out.append("")
     out.append(markdown_table(headers, body, align="rl" + "r" * (len(headers) - 2)).rstrip("\n"))
     out.append("")
-    desc = f"Ranked by HSE. IoU, nIoU, Pd and Fa at the operating threshold {fmt_num(threshold, 2)} (prediction > threshold)"
+    desc = f"Ranked by HSE. IoU, nIoU, Pd and Fa at the operating threshold {fmt_threshold(threshold)} (prediction > threshold)"
     if settings:
         grid = settings.get("thresholds")
         grid_text = grid if isinstance(grid, str) else f"{len(grid)} thresholds"

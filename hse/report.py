@@ -54,6 +54,15 @@ def fmt_num(value: Any, digits: int = 4) -> str:
     return f"{x:.{digits}f}"
 
 
+def fmt_threshold(value: Any) -> str:
+    """A threshold as given, to 6 significant digits (0.005, 0.999, 0.333, 0.5; not rounded to 0.01)."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return fmt_num(value)
+    return f"{x:.6g}" if math.isfinite(x) else fmt_num(x)
+
+
 def fmt_auto(value: Any) -> str:
     """Like :func:`fmt_num`, but small magnitudes keep significant digits (8.66e-06, not 0.0000)."""
     if isinstance(value, float) and math.isfinite(value) and value != 0.0 and abs(value) < 1e-3:
@@ -137,7 +146,7 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
         ]
     )
     lines.append("")
-    lines.append(f"At the operating threshold {fmt_num(d.get('threshold'), 2)} (prediction > threshold)")
+    lines.append(f"At the operating threshold {fmt_threshold(d.get('threshold'))} (prediction > threshold)")
     lines += _kv_block(
         [
             ("IoU (%)", pct(row.get("iou"))),
@@ -152,7 +161,7 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
     for peer in sorted(compat):
         values = compat[peer]
         lines.append("")
-        lines.append(f"Compatibility: {peer} at threshold {fmt_num(d.get('threshold'), 2)}")
+        lines.append(f"Compatibility: {peer} at threshold {fmt_threshold(d.get('threshold'))}")
         lines += _kv_block(_flatten(values))
     for note in notes:
         if note:

@@ -295,3 +295,18 @@ def test_unknown_plot_format_is_input_error(tmp_path, capsys):
     assert main(["--demo", "--plot", str(tmp_path / "fig.xyz"), "--json", str(tmp_path / "r.json")]) == 2
     assert "fig.xyz" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("t", ["0.005", "0.999", "0.333", "0.42"])
+def test_operating_threshold_printed_as_given(tmp_path, t, capsys):
+    from hse.leaderboard import leaderboard_rows, render_markdown
+    from hse.stats import load_result
+
+    p, m = _pair_folder(tmp_path)
+    out = tmp_path / "r.json"
+    assert main([str(p), str(m), "--threshold", t, "--compat", "basicirstd", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"At the operating threshold {t} (prediction > threshold)" in text
+    assert f"Compatibility: basicirstd at threshold {t}\n" in text
+    md = render_markdown(leaderboard_rows({"m": load_result(out)}, ci=False))
+    assert f"at the operating threshold {t} (prediction" in md
