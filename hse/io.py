@@ -458,6 +458,17 @@ def _temp_for(path: Path) -> Path:
     return Path(tmp)
 
 
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _backup_name(target: Path) -> Path:
+    """A free name next to ``target`` to keep the file it replaces until a commit succeeds."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".bak")
+    os.close(fd)
+    return Path(name)
+
+
 def _check_target(path: Path) -> None:
     if path.is_dir():
         raise InputError(f"{path}: output path is a directory")
@@ -491,9 +502,12 @@ class AtomicOutputs:
     """Stage several output files, then publish them together.
 
     Each ``add`` writes a temporary file next to its target; ``commit`` renames them all into place.
+    A file that already exists at a target is first moved aside to a backup name in the same folder.
     If anything fails before ``commit`` finishes (including inside a ``with`` block), the temporary
-    files are removed and so are targets already renamed in this run, so no partial set of outputs
-    remains::
+    files are removed, targets already renamed in this run are removed, and the files they replaced
+    are put back, so no partial set of outputs remains and a file that existed before is left as it
+    was. The backups are deleted once every file is in place. An ``OSError`` while staging or
+    publishing becomes an :class:`InputError` naming the path::
 
         with AtomicOutputs() as out:
             out.add("res.json", text)
@@ -503,7 +517,8 @@ class AtomicOutputs:
 
     def __init__(self) -> None:
         self._staged: list[tuple[Path, Path]] = []
-        self._published: list[Path] = []
+        # (target, backup of the file it replaced or None), in the order published
+        self._published: list[tuple[Path, Path | None]] = []
 
     def add(self, path: str | os.PathLike, data: bytes | str) -> None:
         payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -511,26 +526,50 @@ class AtomicOutputs:
 
     def add_via(self, path: str | os.PathLike, writer: Callable[[Path], Any]) -> None:
         target = Path(path)
-        _check_target(target)
-        if any(os.path.abspath(t) == os.path.abspath(target) for t, _ in self._staged):
-            raise InputError(f"{target}: the same output path is given twice")
-        tmp = _temp_for(target)
+        try:
+            _check_target(target)
+            if any(os.path.abspath(t) == os.path.abspath(target) for t, _ in self._staged):
+                raise InputError(f"{target}: the same output path is given twice")
+            tmp = _temp_for(target)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write the output file ({_os_reason(exc)})") from None
         self._staged.append((target, tmp))
-        writer(tmp)
+        try:
+            writer(tmp)
+        except OSError as exc:
+            raise InputError(f"{target}: cannot write the output file ({_os_reason(exc)})") from None
 
     @property
     def paths(self) -> list[Path]:
         return [t for t, _ in self._staged]
 
     def commit(self) -> list[Path]:
+        target = None
         try:
             for target, tmp in self._staged:
-                os.replace(tmp, target)
-                self._published.append(target)
+                backup = None
+                if os.path.lexists(target):
+                    backup = _backup_name(target)
+                    os.replace(target, backup)
+                try:
+                    os.replace(tmp, target)
+                except BaseException:
+                    if backup is not None:
+                        with contextlib.suppress(OSError):
+                            os.replace(backup, target)
+                    raise
+                self._published.append((target, backup))
+        except OSError as exc:
+            self.abort()
+            raise InputError(f"{target}: cannot write the output file ({_os_reason(exc)})") from None
         except BaseException:
             self.abort()
             raise
-        done = list(self._published)
+        done = [t for t, _ in self._published]
+        for _target, backup in self._published:
+            if backup is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
         self._staged.clear()
         self._published.clear()
         return done
@@ -539,9 +578,12 @@ class AtomicOutputs:
         for _target, tmp in self._staged:
             with contextlib.suppress(OSError):
                 tmp.unlink()
-        for target in self._published:
+        for target, backup in reversed(self._published):
             with contextlib.suppress(OSError):
-                target.unlink()
+                if backup is not None:
+                    os.replace(backup, target)
+                else:
+                    target.unlink()
         self._staged.clear()
         self._published.clear()
 

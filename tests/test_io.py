@@ -425,6 +425,43 @@ def test_atomic_outputs_all_or_nothing(tmp_path):
     assert (tmp_path / "old.json").read_text() == "new"
 
 
+def test_atomic_outputs_failed_commit_restores_replaced_files(tmp_path, monkeypatch):
+    import hse.io as hio
+
+    for name in ("a.json", "b.csv"):
+        (tmp_path / name).write_text(f"old {name}")
+    real_replace = os.replace
+
+    def flaky(src, dst):
+        if Path(dst).name == "c.png":  # the third file cannot be published
+            raise PermissionError(13, "Permission denied")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(hio.os, "replace", flaky)
+    with pytest.raises(InputError, match=r"c\.png: cannot write the output file \(Permission denied\)"):
+        with AtomicOutputs() as out:
+            out.add(tmp_path / "a.json", "new a")
+            out.add(tmp_path / "b.csv", "new b")
+            out.add(tmp_path / "c.png", "new c")
+    # the files that existed are back with their old content; nothing else is left
+    assert sorted(os.listdir(tmp_path)) == ["a.json", "b.csv"]
+    assert (tmp_path / "a.json").read_text() == "old a.json"
+    assert (tmp_path / "b.csv").read_text() == "old b.csv"
+    monkeypatch.setattr(hio.os, "replace", real_replace)
+    with AtomicOutputs() as out:  # a successful commit leaves no backups
+        out.add(tmp_path / "a.json", "new a")
+    assert sorted(os.listdir(tmp_path)) == ["a.json", "b.csv"]
+    assert (tmp_path / "a.json").read_text() == "new a"
+
+
+def test_atomic_outputs_under_a_file_is_input_error(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="afile/sub/c.csv: cannot write the output file"):
+        with AtomicOutputs() as out:
+            out.add(tmp_path / "afile" / "sub" / "c.csv", "c")
+    assert (tmp_path / "afile").read_text() == "x"
+
+
 def test_atomic_outputs_same_path_twice(tmp_path):
     with pytest.raises(InputError, match="twice"):
         with AtomicOutputs() as out:
