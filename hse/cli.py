@@ -301,11 +301,11 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
         )
     ]
     outputs = [(f, v) for f, v in outputs if v]
+    from hse.io import check_output_path
+
     seen: dict[str, str] = {}
     for flag, value in outputs:
-        path = Path(value)
-        if path.is_dir():
-            raise InputError(f"{flag} {value}: is a directory; give a file name")
+        check_output_path(value, f"{flag} {value}")
         key = os.path.abspath(value)
         if key in seen:
             raise InputError(f"{flag} and {seen[key]} name the same file {value}")
@@ -330,11 +330,32 @@ def _json_payload(res: Any, extra: dict[str, Any], include_state: bool = True) -
     long integer lists would take one line per number when indented."""
     d = res.to_dict()
     d.update(extra)
-    text = json.dumps(d, indent=2, allow_nan=True)
+    text = json.dumps(d, indent=2, allow_nan=False)
     if include_state:
         state = json.dumps(res.state.to_dict(), separators=(",", ":"))
         text = text[: text.rindex("}")].rstrip() + ',\n  "state": ' + state + "\n}"
     return text + "\n"
+
+
+def _check_not_inputs(outputs: list[tuple[str, str]], inputs: list[Any]) -> None:
+    """InputError when an output path is one of the input files (it would be overwritten)."""
+    existing = []
+    for flag, value in outputs:
+        try:
+            st = os.stat(value)
+        except OSError:
+            continue  # not there yet: cannot be an input
+        existing.append((flag, value, (st.st_dev, st.st_ino)))
+    if not existing:
+        return
+    ids: dict[tuple[int, int], str] = {}
+    for path in inputs:
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            ids.setdefault((st.st_dev, st.st_ino), str(path))
+    for flag, value, key in existing:
+        if key in ids:
+            raise InputError(f"{flag} {value}: is an input file ({ids[key]}); writing it would overwrite it")
 
 
 def _pair(args: argparse.Namespace, pred_dir: str, mask_dir: str, **more: Any) -> tuple:
@@ -409,11 +430,12 @@ def _score(args: argparse.Namespace) -> int:
             "mask_ext": args.mask_ext,
             "pairing": report.to_dict(),
         }
+        _check_not_inputs(outputs, [*preds, *masks, *([args.split] if args.split else [])])
         if report.n_missing:
-            notes.append(f"note: --allow-missing: scored {len(names)} pairs; unpaired: {report.summary()}")
+            _info(args, f"note: --allow-missing: scored {len(names)} pairs; unpaired: {report.summary()}")
         if report.ignored:
-            notes.append(
-                f"note: {len(report.ignored)} file(s) ignored (other extension or without the suffix)"
+            _info(
+                args, f"note: {len(report.ignored)} file(s) ignored (other extension or without the suffix)"
             )
         title = f"hse {__version__} - {args.pred_dir} vs {args.mask_dir}"
 
@@ -431,10 +453,10 @@ def _score(args: argparse.Namespace) -> int:
 
         boot = bootstrap(res, **_ci_values(args))
         extra["ci"] = boot.to_dict()
-        notes.insert(0, format_intervals(boot))
+        notes.append(format_intervals(boot))
     if getattr(res, "n_resized", 0):
-        notes.append(
-            f"note: --resize-masks nearest: {res.n_resized} mask(s) resized to their prediction's size"
+        _info(
+            args, f"note: --resize-masks nearest: {res.n_resized} mask(s) resized to their prediction's size"
         )
 
     from hse.io import AtomicOutputs
@@ -553,12 +575,18 @@ def _labels(a: str, b: str) -> tuple[str, str]:
 
 def _score_folder(args: argparse.Namespace, pred_dir: str) -> Any:
     names, preds, masks, _report = _pair(args, pred_dir, args.masks)
+    if args.json:
+        _check_not_inputs([("--json", args.json)], [*preds, *masks])
     return _evaluate(args, names, preds, masks)
 
 
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from hse.io import check_output_path
     from hse.stats import compare, format_comparison, load_result
 
+    if args.json:  # before any loading or scoring
+        check_output_path(args.json, f"--json {args.json}")
+        _check_not_inputs([("--json", args.json)], [args.a, args.b, *([args.split] if args.split else [])])
     scoring = ("split", "thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
     defaults = {
         k: parser.get_default(k) for k in scoring + ("pred_suffix", "mask_suffix", "pred_ext", "mask_ext")
@@ -571,7 +599,11 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ra, rb = load_result(args.a), load_result(args.b)
     else:
         for folder in (args.a, args.b):
-            if not Path(folder).is_dir():
+            try:
+                is_dir = Path(folder).is_dir()
+            except OSError as exc:  # e.g. a name too long
+                raise InputError(f"{folder}: not a usable folder path ({exc.strerror or exc})") from None
+            if not is_dir:
                 raise InputError(f"{folder}: not a folder (with --masks, A and B are prediction folders)")
         ra, rb = _score_folder(args, args.a), _score_folder(args, args.b)
     la, lb = _labels(args.a, args.b)
@@ -579,15 +611,14 @@ def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     cmp = compare(ra, rb, **_ci_values(args))
     text = format_comparison(cmp, la, lb)
     if args.json:
-        from hse.io import write_atomic
+        from hse.io import AtomicOutputs
 
         out = Path(args.json)
-        if out.is_dir():
-            raise InputError(f"--json {args.json}: is a directory; give a file name")
         payload = {"schema": "hse-compare/1", "a": {"label": la, "source": str(args.a)},
                    "b": {"label": lb, "source": str(args.b)}}  # fmt: skip
         payload.update(cmp.to_dict())
-        write_atomic(out, json.dumps(payload, indent=2) + "\n")
+        with AtomicOutputs() as files:
+            files.add(out, json.dumps(payload, indent=2) + "\n")
     if not args.quiet:
         sys.stdout.write(text)
         if args.json:

@@ -53,9 +53,13 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     Raises :class:`InputError` naming the file for a missing, unreadable, corrupt or unsupported file.
     """
     p = Path(path)
-    if not p.exists():
+    try:
+        exists, is_dir = p.exists(), p.is_dir()
+    except OSError as exc:  # e.g. a name too long
+        raise InputError(f"{p}: not a usable file path ({_os_reason(exc)})") from None
+    if not exists:
         raise InputError(f"{p}: file not found")
-    if p.is_dir():
+    if is_dir:
         raise InputError(f"{p}: is a directory, expected an image file")
     ext = p.suffix.lower()
     if ext not in IMAGE_EXTENSIONS:
@@ -255,8 +259,12 @@ def read_split(path: str | os.PathLike) -> list[str]:
     """Names listed in a split file: one per line (LF or CRLF), blank lines ignored, final newline
     optional. A known image extension on a name is dropped (``Misc_1.png`` -> ``Misc_1``)."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: split file not found" if not p.exists() else f"{p}: split path is not a file")
+    try:
+        is_file, exists = p.is_file(), p.exists()
+    except OSError as exc:  # e.g. a name too long
+        raise InputError(f"{p}: not a usable split file path ({_os_reason(exc)})") from None
+    if not is_file:
+        raise InputError(f"{p}: split file not found" if not exists else f"{p}: split path is not a file")
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -278,6 +286,13 @@ def read_split(path: str | os.PathLike) -> list[str]:
     if not names:
         raise InputError(f"{p}: split file lists no names")
     return names
+
+
+def _same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 @dataclass
@@ -316,7 +331,13 @@ class PairReport:
         }
 
 
-def _normalise_ext(ext: str | None) -> str | None:
+#: Extensions that name the same format: ``--pred-ext jpg`` also reads ``.jpeg`` files, ``tif`` ``.tiff``.
+_EXT_ALIASES = {".jpg": (".jpg", ".jpeg"), ".jpeg": (".jpg", ".jpeg"), ".tif": (".tif", ".tiff"),
+                ".tiff": (".tif", ".tiff")}  # fmt: skip
+
+
+def _normalise_ext(ext: str | None) -> tuple[str, ...] | None:
+    """The extensions (lower case, with the dot) that ``ext`` selects: itself and its aliases."""
     if not ext:
         return None
     ext = ext.lower() if ext.startswith(".") else "." + ext.lower()
@@ -324,15 +345,19 @@ def _normalise_ext(ext: str | None) -> str | None:
         raise InputError(
             f"extension {ext!r} is not a readable format; use one of {', '.join(IMAGE_EXTENSIONS)}"
         )
-    return ext
+    return _EXT_ALIASES.get(ext, (ext,))
 
 
 def _list_stems(
-    folder: Path, suffix: str, role: str, ext: str | None = None
+    folder: Path, suffix: str, role: str, ext: tuple[str, ...] | None = None
 ) -> tuple[dict[str, Path], list[str]]:
-    if not folder.exists():
+    try:
+        exists, is_dir = folder.exists(), folder.is_dir()
+    except OSError as exc:  # e.g. a name too long
+        raise InputError(f"{folder}: not a usable {role} folder path ({_os_reason(exc)})") from None
+    if not exists:
         raise InputError(f"{folder}: {role} folder not found")
-    if not folder.is_dir():
+    if not is_dir:
         raise InputError(f"{folder}: {role} path is not a folder")
     try:
         entries = sorted(os.listdir(folder))
@@ -351,7 +376,7 @@ def _list_stems(
                 ignored.append(str(folder / entry))
             continue
         n_images += 1
-        if ext is not None and ext.lower() != ext_only:
+        if ext is not None and ext_only not in ext:
             ignored.append(str(folder / entry))
             continue
         if suffix:
@@ -366,7 +391,10 @@ def _list_stems(
         )
     if not by_stem:
         if ext is not None:
-            raise InputError(f"{folder}: no {role} file has the extension {ext!r} (and suffix {suffix!r})")
+            raise InputError(
+                f"{folder}: no {role} file has the extension {' or '.join(map(repr, ext))} "
+                f"(and suffix {suffix!r})"
+            )
         raise InputError(f"{folder}: no {role} file name ends with the suffix {suffix!r}")
     dups = {s: ps for s, ps in by_stem.items() if len(ps) > 1}
     if dups:
@@ -405,9 +433,20 @@ def pair_files(
 
     ``pred_ext`` / ``mask_ext`` (e.g. ``"npy"``) keep only the files of that format, for folders that
     hold the same maps in several formats; the other files are ignored (listed in the report).
+    ``jpg`` and ``jpeg`` select both spellings, as do ``tif`` and ``tiff``.
+
+    The same folder for predictions and masks is refused unless the suffixes or formats tell the
+    two kinds of file apart.
     """
-    preds, ign_p = _list_stems(Path(pred_dir), pred_suffix, "prediction", _normalise_ext(pred_ext))
-    masks, ign_m = _list_stems(Path(mask_dir), mask_suffix, "mask", _normalise_ext(mask_ext))
+    pred_exts, mask_exts = _normalise_ext(pred_ext), _normalise_ext(mask_ext)
+    preds, ign_p = _list_stems(Path(pred_dir), pred_suffix, "prediction", pred_exts)
+    masks, ign_m = _list_stems(Path(mask_dir), mask_suffix, "mask", mask_exts)
+    if pred_suffix == mask_suffix and pred_exts == mask_exts and _same_folder(pred_dir, mask_dir):
+        raise InputError(
+            f"PRED_DIR and MASK_DIR are the same folder ({pred_dir}): every file would be paired with "
+            "itself. Give the mask folder, or tell the two apart with --pred-suffix / --mask-suffix or "
+            "--pred-ext / --mask-ext"
+        )
     if split is None:
         wanted = set(preds) | set(masks)
         split_label = ""
@@ -456,6 +495,28 @@ def _temp_for(path: Path) -> Path:
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())
     return Path(tmp)
+
+
+def check_output_path(path: str | os.PathLike, label: str | None = None, folder: bool = False) -> Path:
+    """Refuse, before any work is done, an output path that cannot be created: an existing directory
+    (an existing non-folder when ``folder``), a path under a regular file, or a name the system rejects
+    (too long). ``label`` (e.g. ``"--csv out.csv"``) names it in the message; returns the path."""
+    p = Path(path)
+    label = label or str(p)
+    try:
+        if folder:
+            if p.exists() and not p.is_dir():
+                raise InputError(f"{label}: exists and is not a folder")
+        elif p.is_dir():
+            raise InputError(f"{label}: is a directory; give a file name")
+        for parent in Path(os.path.abspath(p)).parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise InputError(f"{label}: cannot be created, {parent} is a file, not a folder")
+                break
+    except OSError as exc:
+        raise InputError(f"{label}: not a usable output path ({_os_reason(exc)})") from None
+    return p
 
 
 def _os_reason(exc: OSError) -> str:

@@ -177,11 +177,13 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
     import tomllib
 
     cfg_path = Path(path)
-    if not cfg_path.is_file():
+    try:
+        is_file, exists = cfg_path.is_file(), cfg_path.exists()
+    except OSError as exc:  # e.g. a name too long
+        raise InputError(f"{cfg_path}: not a usable configuration path ({exc.strerror or exc})") from None
+    if not is_file:
         raise InputError(
-            f"{cfg_path}: configuration file not found"
-            if not cfg_path.exists()
-            else f"{cfg_path}: not a file"
+            f"{cfg_path}: configuration file not found" if not exists else f"{cfg_path}: not a file"
         )
     try:
         raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
@@ -328,17 +330,47 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+_SOURCE_DIGEST: str | None = None
+
+
+def source_digest() -> str:
+    """SHA-256 over the installed hse package's Python sources (relative path and bytes of every
+    ``.py`` file under the package folder), so that an edited (editable) install gets new cache keys
+    even when its version number stays the same. Computed once per process."""
+    global _SOURCE_DIGEST
+    if _SOURCE_DIGEST is None:
+        root = Path(__file__).resolve().parent
+        h = hashlib.sha256()
+        for f in sorted(root.rglob("*.py")):
+            rel = f.relative_to(root).as_posix()
+            if "__pycache__" in rel:
+                continue
+            h.update(f"\0{rel}\0".encode())
+            try:
+                h.update(f.read_bytes())
+            except OSError:
+                h.update(b"?")
+        _SOURCE_DIGEST = h.hexdigest()
+    return _SOURCE_DIGEST
+
+
+def _settings_json(settings: Mapping) -> str:
+    return json.dumps(dict(settings), sort_keys=True, default=str)
+
+
 def cache_key(
     names: Sequence[str], pred_paths: Sequence[Path], mask_paths: Sequence[Path], settings: Mapping
 ) -> str:
-    """SHA-256 over the settings, the hse version, and every (name, prediction bytes, mask bytes).
+    """SHA-256 over the settings, the hse version, a digest of the installed hse sources
+    (:func:`source_digest`), and every (name, prediction bytes, mask bytes).
 
     File paths do not enter the key: moving or renaming the folders keeps the cache valid, while any
-    change of a file's content, of the set of names, or of a setting invalidates it."""
+    change of a file's content, of the set of names, of a setting or of hse's code invalidates it."""
     h = hashlib.sha256()
     h.update(CACHE_FORMAT.encode())
     h.update(b"\0" + __version__.encode())
-    h.update(b"\0" + json.dumps(dict(settings), sort_keys=True, default=str).encode())
+    h.update(b"\0" + source_digest().encode())
+    h.update(b"\0" + _settings_json(settings).encode())
     for name, p, m in zip(names, pred_paths, mask_paths, strict=True):
         h.update(f"\0{len(name)}:{name}\0".encode())
         h.update(bytes.fromhex(_file_digest(Path(p))))
@@ -379,6 +411,35 @@ def _apply_fixes(names: list[str], masks: list[Path], fixes: Path | None) -> lis
     return fixed
 
 
+def _load_cache_entry(cache_file: Path, key: str, run_settings: Mapping[str, Any]) -> Any:
+    """The Result stored in ``cache_file``, or None (with a warning when the entry is unusable) so that
+    the method is rescored. An entry is used only when it is a JSON object of this cache format with
+    this key, the same settings, hse version and source digest, and a result that rebuilds."""
+    from hse.result import Result
+
+    try:
+        payload = json.loads(cache_file.read_text(encoding="utf-8"))
+        if not isinstance(payload, dict):
+            raise ValueError(f"expected a JSON object, got {type(payload).__name__}")
+        if payload.get("format") != CACHE_FORMAT or payload.get("key") != key:
+            raise ValueError("not an entry of this cache format and key")
+        if not isinstance(payload.get("result"), dict):
+            raise ValueError("its result is not a JSON object")
+        if (
+            payload.get("settings") != json.loads(_settings_json(run_settings))
+            or payload.get("hse_version") != __version__
+            or payload.get("source_digest") != source_digest()
+        ):
+            return None  # written by other settings or another hse: a miss, rescored quietly
+        result = Result.from_dict(payload["result"])
+        if not all(isinstance(x, str) for x in result.names):
+            raise ValueError("its image names are not all strings")
+        return result
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError) as exc:
+        warnings.warn(f"{cache_file}: unreadable cache entry, rescoring ({exc})", stacklevel=3)
+        return None
+
+
 def score_method(
     dataset: DatasetSpec,
     method: MethodSpec,
@@ -408,13 +469,9 @@ def score_method(
     key = cache_key(names, preds, masks, run_settings)
     cache_file = cache_dir / f"{key}.json" if cache_dir is not None else None
     if cache_file is not None and cache_file.is_file() and not force:
-        try:
-            payload = json.loads(cache_file.read_text(encoding="utf-8"))
-            if payload.get("format") == CACHE_FORMAT and payload.get("key") == key:
-                result = hse.Result.from_dict(payload["result"])
-                return Scored(method.name, dataset.name, result, key, True, len(fixed), fixed)
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            warnings.warn(f"{cache_file}: unreadable cache entry, rescoring ({exc})", stacklevel=2)
+        result = _load_cache_entry(cache_file, key, run_settings)
+        if result is not None:
+            return Scored(method.name, dataset.name, result, key, True, len(fixed), fixed)
     result = hse.evaluate(
         preds,
         masks,
@@ -436,6 +493,9 @@ def score_method(
             "key": key,
             "method": method.name,
             "dataset": dataset.name,
+            "settings": json.loads(_settings_json(run_settings)),
+            "hse_version": __version__,
+            "source_digest": source_digest(),
             "result": result.to_dict(include_state=True),
         }
         try:
@@ -843,7 +903,12 @@ def run_config(
         for m in config.methods:
             if ds.name not in m.predictions:
                 continue
-            s = score_method(ds, m, config.settings, cache_dir, force=force, jobs=jobs, progress=progress)
+            try:
+                s = score_method(ds, m, config.settings, cache_dir, force=force, jobs=jobs, progress=progress)
+            except InputError as exc:
+                msg = str(exc)
+                where = f"{config.path}: dataset {ds.name!r}, method {m.name!r}"
+                raise InputError(msg if msg.startswith(str(config.path)) else f"{where}: {msg}") from None
             how = "cached" if s.cached else "scored"
             log(f"{ds.name} / {m.name}: {how} ({s.result.n_images} images, key {s.key[:12]})")
             entries.append(s)
@@ -911,8 +976,9 @@ def _run(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     out_dir = Path(args.out) if args.out else (config.out or Path("leaderboard"))
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir}: output path exists and is not a folder")
+    from hse.io import check_output_path
+
+    check_output_path(out_dir, f"output folder {out_dir}", folder=True)  # before any scoring
     progress = bool((not args.quiet) and sys.stderr.isatty())
     run_config(config, out_dir, force=args.force, jobs=args.jobs, log=log, progress=progress)
     if not args.quiet:

@@ -69,7 +69,7 @@ def _as_result(obj: Any, what: str = "result") -> Result:
     if isinstance(obj, Mapping):
         try:
             return Result.from_dict(dict(obj))
-        except (ValueError, KeyError, TypeError) as exc:
+        except _BAD_RESULT as exc:
             raise InputError(f"{what}: cannot rebuild the result ({exc})") from None
     raise InputError(f"{what}: expected an hse Result, HSEMetric or result dict, got {type(obj).__name__}")
 
@@ -95,9 +95,29 @@ def load_result(path: str | os.PathLike) -> Result:
             "write it again with hse-score --json (without --no-state)"
         )
     try:
-        return Result.from_dict(data)
-    except (ValueError, KeyError, TypeError) as exc:
+        result = Result.from_dict(data)
+        _check_loaded(result)
+    except _BAD_RESULT as exc:
         raise InputError(f"{p}: not a usable hse result ({exc})") from None
+    return result
+
+
+#: What rebuilding a hand-edited or foreign result can raise (InputError is a ValueError).
+_BAD_RESULT = (ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError)
+
+
+def _check_loaded(result: Result) -> None:
+    """What :func:`compare` relies on, checked on a loaded result whatever ``Result.from_dict`` checks:
+    string names, integer counters, a strictly increasing grid."""
+    state = result.state
+    if not all(isinstance(x, str) for x in state.names):
+        raise ValueError("state.names must be strings")
+    for key, arr in (*state.curves.items(), *state.scalars.items()):
+        if np.asarray(arr).dtype.kind not in "iu":
+            raise ValueError(f"state.{key} must hold integers")
+    grid = np.asarray(result.settings.get("evaluation_grid", []), dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.diff(grid) > 0):
+        raise ValueError("settings.evaluation_grid must be a non-empty, strictly increasing list")
 
 
 def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:

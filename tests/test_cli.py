@@ -191,7 +191,9 @@ def test_unpaired_files(tmp_path, capsys):
     assert not (tmp_path / "r.json").exists()
     assert main([str(p), str(m), "--allow-missing", "--json", str(tmp_path / "r.json")]) == 0
     out = capsys.readouterr()
-    assert "unpaired" in out.out
+    # the note goes to stderr (docs/cli.md), the summary to stdout
+    assert "note: --allow-missing: scored 2 pairs; unpaired: 1 name(s) without a prediction: img2" in out.err
+    assert "note:" not in out.out and "Over the threshold grid" in out.out
     d = json.loads((tmp_path / "r.json").read_text())
     assert d["n_images"] == 2 and d["inputs"]["pairing"]["missing_preds"] == ["img2"]
 
@@ -235,7 +237,8 @@ def test_misc_111_size_mismatch(shared_dir, tmp_path, capsys):
     # explicit opt-in: resized and reported
     argv = [pred, nuaa / "masks", "--split", split, "--resize-masks", "nearest", "--json", out / "r.json"]
     assert main([str(a) for a in argv]) == 0
-    assert "resized" in capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert "resized masks" in cap.out and "note: --resize-masks nearest: 1 mask(s) resized" in cap.err
     d = json.loads((out / "r.json").read_text())
     assert d["settings"]["n_resized"] == 1 and d["settings"]["resize_masks"] == "nearest"
     assert d["n_images"] == 4
@@ -310,3 +313,100 @@ def test_operating_threshold_printed_as_given(tmp_path, t, capsys):
     assert f"Compatibility: basicirstd at threshold {t}\n" in text
     md = render_markdown(leaderboard_rows({"m": load_result(out)}, ci=False))
     assert f"at the operating threshold {t} (prediction" in md
+
+
+# -- output paths, long names, same folders, extension aliases ---------------------------------------
+
+
+def _no_scoring(monkeypatch):
+    """Make any scoring fail loudly: the checks below must refuse before scoring starts."""
+    import hse
+
+    def boom(*a, **k):
+        raise AssertionError("scored although the output path was unusable")
+
+    monkeypatch.setattr(hse, "evaluate", boom)
+
+
+@pytest.mark.parametrize("flag", ["--csv", "--json", "--per-image"])
+def test_output_under_a_file_refused_before_scoring(tmp_path, flag, monkeypatch, capsys):
+    p, m = _pair_folder(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    _no_scoring(monkeypatch)
+    target = tmp_path / "afile" / "c.out"
+    assert main([str(p), str(m), flag, str(target)]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} {target}: cannot be created, {tmp_path / 'afile'} is a file, not a folder" in err
+    assert "Traceback" not in err and (tmp_path / "afile").read_text() == "x"
+
+
+def test_names_too_long_are_input_errors(tmp_path, capsys):
+    p, m = _pair_folder(tmp_path)
+    long = "x" * 300
+    for argv in (
+        [str(tmp_path / long), str(m)],
+        [str(p), str(m), "--split", str(tmp_path / long)],
+        [str(p), str(m), "--json", str(tmp_path / long / "r.json")],
+        [str(p), str(m), "--json", str(tmp_path / (long + ".json"))],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and long in err and "File name too long" in err, err
+
+
+def test_same_folder_and_outputs_that_are_inputs(tmp_path, capsys):
+    p, m = _pair_folder(tmp_path)
+    assert main([str(p), str(p)]) == 2
+    assert "PRED_DIR and MASK_DIR are the same folder" in capsys.readouterr().err
+    before = (p / "img0.png").read_bytes()
+    for flag in ("--csv", "--json", "--plot"):
+        assert main([str(p), str(m), flag, str(p / "img0.png")]) == 2
+        assert "is an input file" in capsys.readouterr().err
+    assert (p / "img0.png").read_bytes() == before
+    split = tmp_path / "split.txt"
+    split.write_text("img0\nimg1\n")
+    assert main([str(p), str(m), "--split", str(split), "--csv", str(split)]) == 2
+    assert "is an input file" in capsys.readouterr().err and split.read_text() == "img0\nimg1\n"
+
+
+def test_extension_aliases(tmp_path, capsys):
+    p, m = _pair_folder(tmp_path)
+    import tifffile
+
+    for k in range(3):
+        a = np.asarray(Image.open(p / f"img{k}.png"))
+        (p / f"img{k}.png").unlink()
+        Image.fromarray(a).save(p / f"img{k}.jpeg", quality=100)
+        tifffile.imwrite(p / f"img{k}.tiff", a)
+    out_t, out_j = tmp_path / "t.json", tmp_path / "j.json"
+    assert main([str(p), str(m), "--pred-ext", "tif", "-q", "--json", str(out_t)]) == 0
+    assert json.loads(out_t.read_text())["n_images"] == 3
+    assert main([str(p), str(m), "--pred-ext", ".JPG", "-q", "--json", str(out_j)]) == 0
+    assert "img0.jpeg: JPEG is lossy" in capsys.readouterr().err
+    assert json.loads(out_j.read_text())["inputs"]["pred_ext"] == ".JPG"
+
+
+def test_compare_output_checks_before_scoring(tmp_path, monkeypatch, capsys):
+    from hse.cli import compare_main
+
+    p, m = _pair_folder(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    _no_scoring(monkeypatch)
+    target = tmp_path / "afile" / "x.json"
+    assert compare_main(["--masks", str(m), str(p), str(p), "--json", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be created" in err and "Traceback" not in err
+    long = "y" * 300
+    assert compare_main([str(tmp_path / long), str(tmp_path / "b.json")]) == 2
+    assert "File name too long" in capsys.readouterr().err
+
+
+def test_json_payload_is_strict_json():
+    from hse.cli import _json_payload
+
+    class Fake:
+        def to_dict(self):
+            return {"hse": float("nan")}
+
+    with pytest.raises(ValueError, match="JSON compliant"):
+        _json_payload(Fake(), {}, include_state=False)

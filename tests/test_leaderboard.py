@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -263,3 +264,98 @@ name = "oracle"
     md = (out / "nuaa-fixed.md").read_text()
     assert "Corrected masks used for 1 image(s) (Misc_111)" in md
     assert "| 1 | oracle | 1.0000 |" in md
+
+
+# --------------------------------------------------------------------------------------------------
+# bad paths, corrupt cache entries, cache validity
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def demo_board(tmp_path):
+    """A one-dataset, one-method configuration over 4 synthetic images (no shared data)."""
+    names, preds, masks = make_demo(n_images=4, size=32, seed=2)
+    for sub in ("pred", "masks"):
+        (tmp_path / sub).mkdir()
+    for n, p, m in zip(names, preds, masks, strict=True):
+        Image.fromarray(np.round(p * 255).astype(np.uint8)).save(tmp_path / "pred" / f"{n}.png")
+        Image.fromarray(m.astype(np.uint8) * 255).save(tmp_path / "masks" / f"{n}.png")
+    cfg = tmp_path / "board.toml"
+    cfg.write_text(
+        '[settings]\nthresholds = "0.1:0.9:0.2"\n[[datasets]]\nname = "demo"\nmasks = "masks"\n'
+        '[[methods]]\nname = "M"\n[methods.predictions]\ndemo = "pred"\n'
+    )
+    return cfg
+
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*fewer than 10 images:UserWarning")
+
+
+def test_bad_output_and_config_paths_exit_2(demo_board, tmp_path, capsys, monkeypatch):
+    (tmp_path / "afile").write_text("x")
+
+    def boom(*a, **k):
+        raise AssertionError("scored although the output folder was unusable")
+
+    monkeypatch.setattr(hse, "evaluate", boom)
+    for out in (tmp_path / "afile", tmp_path / "afile" / "sub", tmp_path / ("z" * 300)):
+        assert main([str(demo_board), "--out", str(out), "-q"]) == 2
+        err = capsys.readouterr().err
+        assert "hse-leaderboard: error:" in err and "Traceback" not in err, err
+    assert main([str(tmp_path / ("c" * 300 + ".toml"))]) == 2
+    err = capsys.readouterr().err
+    assert "File name too long" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["null", "[1, 2]", '"str"', "42", '{"format": "F", "key": "K", "result": null}', "RESULT_NAMES"],
+)
+def test_corrupt_cache_entry_is_rescored(demo_board, tmp_path, capsys, entry):
+    out = tmp_path / "out"
+    assert main([str(demo_board), "--out", str(out), "-q"]) == 0
+    (cache,) = (out / ".cache").glob("*.json")
+    payload = json.loads(cache.read_text())
+    names = list(payload["result"]["state"]["names"])
+    if entry == "RESULT_NAMES":
+        payload["result"]["state"]["names"] = [1, 2, 3, 4]
+        text = json.dumps(payload)
+    else:
+        text = entry.replace('"F"', json.dumps(payload["format"])).replace('"K"', json.dumps(payload["key"]))
+    cache.write_text(text)
+    assert main([str(demo_board), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "unreadable cache entry, rescoring" in err and "Traceback" not in err
+    assert ": scored (" in err
+    assert json.loads(cache.read_text())["result"]["state"]["names"] == names
+
+
+def test_cache_entry_holds_settings_and_code_digest(demo_board, tmp_path, capsys, monkeypatch):
+    import hse.leaderboard as lb
+
+    out = tmp_path / "out"
+    assert main([str(demo_board), "--out", str(out), "-q"]) == 0
+    (cache,) = (out / ".cache").glob("*.json")
+    payload = json.loads(cache.read_text())
+    assert payload["settings"]["thresholds"] == [0.1, 0.3, 0.5, 0.7, 0.9]
+    assert payload["hse_version"] == hse.__version__
+    assert payload["source_digest"] == lb.source_digest() and len(payload["source_digest"]) == 64
+    # an entry whose stored settings differ is a miss (rescored), not used
+    payload["settings"]["radius"] = 99.0
+    cache.write_text(json.dumps(payload))
+    assert main([str(demo_board), "--out", str(out)]) == 0
+    assert ": scored (" in capsys.readouterr().err
+    # edited hse sources (same version) give another key
+    monkeypatch.setattr(lb, "_SOURCE_DIGEST", "0" * 64)
+    assert main([str(demo_board), "--out", str(out)]) == 0
+    assert ": scored (" in capsys.readouterr().err
+    assert len(list((out / ".cache").glob("*.json"))) == 2
+
+
+def test_errors_while_scoring_name_the_config(demo_board, tmp_path, capsys):
+    a = np.zeros((32, 32), np.uint8)
+    a[0, 0], a[1, 1] = 100, 255  # a mask with three values
+    Image.fromarray(a).save(tmp_path / "masks" / "demo_01.png")
+    assert main([str(demo_board), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert f"{demo_board}: dataset 'demo', method 'M':" in err and "demo_01" in err

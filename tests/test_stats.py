@@ -493,3 +493,51 @@ def test_score_ci_on_tiny_sets(tmp_path, capsys):
     assert "only 3 images" in cap.out and "warning:" in cap.err and "unreliable" in cap.err
     assert score_main([str(tmp_path / "p1"), str(tmp_path / "m1"), "--ci", "--ci-n", "50"]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: d["state"].__setitem__("names", list(range(len(d["state"]["names"])))),
+        lambda d: d["state"]["pix_tp"][0].__setitem__(0, 2**70),
+        lambda d: d["state"]["pix_tp"][0].__setitem__(0, 1.5),
+        lambda d: d["settings"].__setitem__("evaluation_grid", d["settings"]["evaluation_grid"][::-1]),
+        lambda d: d["settings"].__setitem__("evaluation_grid", [0.5] * len(d["settings"]["evaluation_grid"])),
+        lambda d: d.__setitem__("state", None),
+        lambda d: d.__setitem__("settings", [1, 2]),
+    ],
+    ids=[
+        "int-names",
+        "overflow",
+        "float-counter",
+        "reversed-grid",
+        "flat-grid",
+        "null-state",
+        "list-settings",
+    ],
+)
+def test_hand_edited_result_files_are_input_errors(tmp_path, capsys, edit):
+    good = tmp_path / "good.json"
+    good.write_text(synthetic(12).to_json(include_state=True))
+    d = json.loads(good.read_text())
+    edit(d)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(d))
+    with pytest.raises(InputError, match="bad.json"):
+        hse.stats.load_result(bad)
+    assert compare_main([str(good), str(bad), "--ci-n", "20"]) == 2
+    err = capsys.readouterr().err
+    assert "hse-compare: error:" in err and "bad.json" in err and "Traceback" not in err
+
+
+def test_compare_json_output_paths(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(synthetic(12).to_json(include_state=True))
+    (tmp_path / "afile").write_text("x")
+    assert compare_main([str(good), str(good), "--json", str(tmp_path / "afile" / "x.json")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    before = good.read_text()
+    assert compare_main([str(good), str(good), "--json", str(good)]) == 2
+    assert "is an input file" in capsys.readouterr().err and good.read_text() == before
+    assert compare_main([str(good), str(good), "--json", str(tmp_path / ("x" * 300))]) == 2
+    assert "File name too long" in capsys.readouterr().err
