@@ -137,7 +137,12 @@ def _read_tiff(p: Path) -> np.ndarray:
     if arr.ndim == 3 and is_rgb and planar == tifffile.PLANARCONFIG.SEPARATE and arr.shape[0] in (3, 4):
         # planar (channels-first) colour, as the file's metadata says
         arr = _single_channel(np.moveaxis(arr, 0, -1), p, "TIFF, planar RGB")
-    elif arr.ndim == 3 and arr.shape[2] in (1, 2, 3, 4) and planar != tifffile.PLANARCONFIG.SEPARATE:
+    elif (
+        arr.ndim == 3
+        and planar != tifffile.PLANARCONFIG.SEPARATE
+        and (arr.shape[2] in (1, 2) or (arr.shape[2] in (3, 4) and is_rgb))
+    ):
+        # contiguous samples: gray (+ alpha), or colour when the file says RGB
         arr = _single_channel(arr, p, "TIFF")
     if arr.ndim != 2:
         raise InputError(f"{p}: expected a single-page 2-D TIFF, got shape {tuple(arr.shape)}")

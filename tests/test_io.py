@@ -96,6 +96,15 @@ def test_tiff_colour_only_when_the_file_says_rgb(tmp_path):
     )
     with pytest.raises(InputError, match="single-page 2-D TIFF"):
         read_image(tmp_path / "samples.tif")
+    tifffile.imwrite(
+        tmp_path / "contig3.tif",
+        np.stack([a] * 3, -1),
+        photometric="minisblack",
+        planarconfig="contig",
+        extrasamples=("unspecified", "unspecified"),
+    )
+    with pytest.raises(InputError, match="single-page 2-D TIFF"):
+        read_image(tmp_path / "contig3.tif")
 
 
 def test_tiff_written_by_pil(tmp_path):
