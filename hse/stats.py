@@ -687,7 +687,7 @@ def format_comparison(
     lines.append(f"B = {label_b}")
     lines.append(
         "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws "
-        f"(< {p_resolution(cmp.n):.2g} = 2/{cmp.n}: no draw crossed zero); "
+        f"('< {p_resolution(cmp.n):.2g}', i.e. < 2/{cmp.n}: no draw crossed zero); "
         f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
     )
     if cmp.blocker:
