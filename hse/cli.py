@@ -431,6 +431,13 @@ def _score(args: argparse.Namespace) -> int:
             "pairing": report.to_dict(),
         }
         _check_not_inputs(outputs, [*preds, *masks, *([args.split] if args.split else [])])
+        if args.ci:  # refused by the bootstrap too; here before any scoring time is spent
+            from hse.stats import MIN_IMAGES
+
+            if len(names) < MIN_IMAGES:
+                raise InputError(
+                    f"--ci: {len(names)} image(s) paired; a bootstrap over images needs at least {MIN_IMAGES}"
+                )
         if report.n_missing:
             _info(args, f"note: --allow-missing: scored {len(names)} pairs; unpaired: {report.summary()}")
         if report.ignored:

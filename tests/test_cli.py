@@ -410,3 +410,13 @@ def test_json_payload_is_strict_json():
 
     with pytest.raises(ValueError, match="JSON compliant"):
         _json_payload(Fake(), {}, include_state=False)
+
+
+def test_ignored_files_note_on_stderr(tmp_path, capsys):
+    p, m = _pair_folder(tmp_path)
+    (p / "names.txt").write_text("x")
+    assert main([str(p), str(m)]) == 0
+    cap = capsys.readouterr()
+    assert "hse-score: note: 1 file(s) ignored" in cap.err and "note:" not in cap.out
+    assert main([str(p), str(m), "-q"]) == 0
+    assert capsys.readouterr().err == ""

@@ -493,6 +493,8 @@ def test_score_ci_on_tiny_sets(tmp_path, capsys):
     assert "only 3 images" in cap.out and "warning:" in cap.err and "unreliable" in cap.err
     assert score_main([str(tmp_path / "p1"), str(tmp_path / "m1"), "--ci", "--ci-n", "50"]) == 2
     assert "at least 2" in capsys.readouterr().err
+    assert compare_main(["--masks", str(tmp_path / "m1"), str(tmp_path / "p1"), str(tmp_path / "p1")]) == 2
+    assert "at least 2" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
