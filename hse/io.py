@@ -53,10 +53,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     Raises :class:`InputError` naming the file for a missing, unreadable, corrupt or unsupported file.
     """
     p = Path(path)
-    try:
-        exists, is_dir = p.exists(), p.is_dir()
-    except OSError as exc:  # e.g. a name too long
-        raise InputError(f"{p}: not a usable file path ({_os_reason(exc)})") from None
+    exists, _, is_dir = path_kind(p, "file")
     if not exists:
         raise InputError(f"{p}: file not found")
     if is_dir:
@@ -264,10 +261,7 @@ def read_split(path: str | os.PathLike) -> list[str]:
     """Names listed in a split file: one per line (LF or CRLF), blank lines ignored, final newline
     optional. A known image extension on a name is dropped (``Misc_1.png`` -> ``Misc_1``)."""
     p = Path(path)
-    try:
-        is_file, exists = p.is_file(), p.exists()
-    except OSError as exc:  # e.g. a name too long
-        raise InputError(f"{p}: not a usable split file path ({_os_reason(exc)})") from None
+    exists, is_file, _ = path_kind(p, "split file")
     if not is_file:
         raise InputError(f"{p}: split file not found" if not exists else f"{p}: split path is not a file")
     try:
@@ -356,10 +350,7 @@ def _normalise_ext(ext: str | None) -> tuple[str, ...] | None:
 def _list_stems(
     folder: Path, suffix: str, role: str, ext: tuple[str, ...] | None = None
 ) -> tuple[dict[str, Path], list[str]]:
-    try:
-        exists, is_dir = folder.exists(), folder.is_dir()
-    except OSError as exc:  # e.g. a name too long
-        raise InputError(f"{folder}: not a usable {role} folder path ({_os_reason(exc)})") from None
+    exists, _, is_dir = path_kind(folder, f"{role} folder")
     if not exists:
         raise InputError(f"{folder}: {role} folder not found")
     if not is_dir:
@@ -522,6 +513,15 @@ def check_output_path(path: str | os.PathLike, label: str | None = None, folder:
     except OSError as exc:
         raise InputError(f"{label}: not a usable output path ({_os_reason(exc)})") from None
     return p
+
+
+def path_kind(p: Path, what: str) -> tuple[bool, bool, bool]:
+    """``(exists, is_file, is_dir)`` of a path given by the user; an InputError when the path itself is
+    unusable (e.g. a name too long), with ``what`` naming the path in the message."""
+    try:
+        return p.exists(), p.is_file(), p.is_dir()
+    except OSError as exc:
+        raise InputError(f"{p}: not a usable {what} path ({_os_reason(exc)})") from None
 
 
 def _os_reason(exc: OSError) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 from hse import __version__
 from hse.cli import parse_thresholds, run_cli
 from hse.errors import InputError
+from hse.io import path_kind
 from hse.report import fmt_num, fmt_threshold, markdown_table, operating_metrics, pct
 
 PROG = "hse-leaderboard"
@@ -177,10 +178,7 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
     import tomllib
 
     cfg_path = Path(path)
-    try:
-        is_file, exists = cfg_path.is_file(), cfg_path.exists()
-    except OSError as exc:  # e.g. a name too long
-        raise InputError(f"{cfg_path}: not a usable configuration path ({exc.strerror or exc})") from None
+    exists, is_file, _ = path_kind(cfg_path, "configuration")
     if not is_file:
         raise InputError(
             f"{cfg_path}: configuration file not found" if not exists else f"{cfg_path}: not a file"
