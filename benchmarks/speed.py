@@ -25,17 +25,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import make_set  # noqa: E402
+from timing import best_of  # noqa: E402
 
 import hse  # noqa: E402
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def peer_pd_fa(preds, masks, num_bins):

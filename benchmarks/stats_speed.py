@@ -14,53 +14,19 @@ threads; ``OPENBLAS_NUM_THREADS=1`` (or ``OMP_NUM_THREADS=1``) then gives the si
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from timing import best_of
 
 import hse
+from hse.demo import synthetic_counters
 from hse.result import Result
-from hse.state import EvalState
 
 
 def synthetic_result(n_images: int, seed: int = 0, quality: float = 0.0) -> Result:
-    """A Result built from plausible random counters (64x64 images, 0 to 3 targets each)."""
-    rng = np.random.default_rng(seed)
-    settings = hse.EvalConfig.create().settings()
-    t = np.asarray(settings["evaluation_grid"])[None, :]
-    n = n_images
-    n_targets = rng.integers(0, 4, n)
-    n_gt = n_targets * rng.integers(4, 30, n)
-    skill = np.clip(rng.beta(4, 2, n) + quality, 0, 1)[:, None]
-    pix_tp = rng.binomial(n_gt[:, None], np.clip(skill * (1.2 - t), 0, 1))
-    pix_fp = rng.poisson(rng.gamma(2.0, 15.0, n)[:, None] * (1.0 - t) ** 2)
-    matched = rng.binomial(n_targets[:, None], np.clip(skill * (1.3 - 0.6 * t), 0, 1))
-    false_components = rng.poisson(rng.gamma(1.0, 0.8, n)[:, None] * (1.0 - t))
-    matched_area = np.minimum(pix_tp + rng.binomial(pix_fp, 0.3), pix_tp + pix_fp)
-    curves = {
-        "pix_tp": pix_tp.astype(np.int64),
-        "pix_fp": pix_fp.astype(np.int64),
-        "tgt_matched": matched.astype(np.int64),
-        "tgt_components": (matched + false_components).astype(np.int64),
-        "tgt_matched_area": matched_area.astype(np.int64),
-    }
-    scalars = {
-        "n_pixels": np.full(n, 64 * 64, np.int64),
-        "n_gt_pixels": n_gt.astype(np.int64),
-        "n_targets": n_targets.astype(np.int64),
-        "height": np.full(n, 64, np.int64),
-        "width": np.full(n, 64, np.int64),
-    }
-    return Result(EvalState([f"img{i}" for i in range(n)], curves, scalars), settings)
-
-
-def best_of(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    """A Result over plausible random counters (see :func:`hse.demo.synthetic_counters`)."""
+    state = synthetic_counters(n_images, np.random.default_rng(seed), quality)
+    return Result(state, hse.EvalConfig.create().settings())
 
 
 def main() -> None:

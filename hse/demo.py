@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .state import EvalState
+
 
 def _gaussian(h: int, w: int, cy: float, cx: float, sigma: float) -> np.ndarray:
     yy = (np.arange(h) - cy)[:, None]
@@ -61,3 +63,41 @@ def make_demo(
         preds.append(pred.astype(np.float32))
         masks.append(mask)
     return names, preds, masks
+
+
+def synthetic_counters(n: int, rng: np.random.Generator, quality: float = 0.0) -> EvalState:
+    """Plausible per-image counters on the default grid (64x64 images, 0 to 3 targets each).
+
+    No image is drawn: this is the additive state a scored test set would have, for exercising the
+    statistics (bootstrap, compare) quickly in tests and benchmarks. ``quality`` shifts the detector's
+    skill.
+    """
+    from .metric import EvalConfig  # lazy: the demo images need none of the evaluation machinery
+
+    t = np.asarray(EvalConfig.create().evaluation_grid)[None, :]
+    n_targets = rng.integers(0, 4, n)
+    n_gt = n_targets * rng.integers(4, 30, n)
+    skill = np.clip(rng.beta(4, 2, n) + quality, 0, 1)[:, None]
+    pix_tp = rng.binomial(n_gt[:, None], np.clip(skill * (1.2 - t), 0, 1))
+    pix_fp = rng.poisson(rng.gamma(2.0, 15.0, n)[:, None] * (1.0 - t) ** 2)
+    matched = rng.binomial(n_targets[:, None], np.clip(skill * (1.3 - 0.6 * t), 0, 1))
+    false_components = rng.poisson(rng.gamma(1.0, 0.8, n)[:, None] * (1.0 - t))
+    curves = {
+        "pix_tp": pix_tp,
+        "pix_fp": pix_fp,
+        "tgt_matched": matched,
+        "tgt_components": matched + false_components,
+        "tgt_matched_area": np.minimum(pix_tp + rng.binomial(pix_fp, 0.3), pix_tp + pix_fp),
+    }
+    scalars = {
+        "n_pixels": np.full(n, 64 * 64),
+        "n_gt_pixels": n_gt,
+        "n_targets": n_targets,
+        "height": np.full(n, 64),
+        "width": np.full(n, 64),
+    }
+    return EvalState(
+        [f"img{i}" for i in range(n)],
+        {k: np.asarray(v, np.int64) for k, v in curves.items()},
+        {k: np.asarray(v, np.int64) for k, v in scalars.items()},
+    )
