@@ -11,7 +11,7 @@ it. Inference follows the published LESPS protocol (grayscale, ``(x - 95.010) / 
 bottom/right to ``(h // 32 + 1) * 32``, crop back). The VFM is not needed.
 
 ``--weights`` is a ``last.pt``/``epoch_NNNN.pt`` written by ``fdep_ref.train`` (the base network's
-name is read from it), or any checkpoint that ``fdep_ref.registry.build_base(--base, weights=...)``
+name is read from it and must be registered in :mod:`fdep_ref.registry`), or any checkpoint that ``fdep_ref.registry.build_base(--base, weights=...)``
 loads (a bare state dict, or the LESPS ``{'state_dict': ...}`` releases).
 """
 
@@ -26,25 +26,28 @@ from PIL import Image
 from torch import nn
 
 from .data import IMAGE_SUFFIXES, predict_probability, read_gray, to_png8
-from .train import CHECKPOINT_FORMAT, atomic_write_bytes, build_base_any, pick_device
+from .registry import build_base, list_bases
+from .train import CHECKPOINT_FORMAT, atomic_write_bytes, pick_device
+from .weights import UnsafeCheckpointError, read_weights
 
 
 def load_deployable(weights: str | Path, base: str | None = None) -> tuple[nn.Module, str]:
     """The base network with trained weights, in eval mode, and its name."""
     weights = Path(weights)
-    if not weights.is_file():
-        raise FileNotFoundError(f"weights not found: {weights}")
-    try:
-        obj = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception:  # e.g. pickles holding other objects: let the registry's loader deal with them
-        obj = None
+    obj = read_weights(weights)  # tensors and plain data only; see fdep_ref.weights
     if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
-        name = base or obj["base_name"]
-        net = build_base_any(name)
+        name = base or obj.get("base_name")
+        if not isinstance(name, str) or name.lower() not in list_bases():
+            # The network comes from the registry only: a name in a file never imports anything.
+            raise KeyError(
+                f"{weights} names base network {name!r}, which is not registered "
+                f"(known: {', '.join(list_bases())}); register it with fdep_ref.registry.register_base"
+            )
+        net = build_base(name)
         net.load_state_dict(obj["base"], strict=True)
     else:
         name = base or "acm"
-        net = build_base_any(name, weights=weights)
+        net = build_base(name, weights=weights)
     return net.eval(), name
 
 
@@ -106,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     device = pick_device(args.device)
     try:
         net, name = load_deployable(args.weights, args.base)
-    except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
+    except (KeyError, ValueError, RuntimeError, FileNotFoundError, UnsafeCheckpointError) as exc:
         parser.error(f"--weights {args.weights}: {exc}")
     net.to(device)
     out.mkdir(parents=True, exist_ok=True)

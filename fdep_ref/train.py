@@ -13,14 +13,15 @@ Writes to ``--out`` (each file replaced atomically):
 * ``epoch_NNNN.pt`` every ``--save-every`` epochs (when > 0);
 * ``log.jsonl``: one JSON object per epoch (losses of both branches, learning rate, step, seconds).
 
-``--base`` is a registered name (``acm``, ``alcnet``) or ``package.module:factory`` for any network
-that follows the base-network contract.
+``--base`` is a name in :mod:`fdep_ref.registry` (``acm``, ``alcnet``, ...). To train another network
+that follows the base-network contract, register it with ``fdep_ref.registry.register_base`` in your
+own script and call :func:`main` from there; nothing is ever imported by a name given on the command
+line or stored in a checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import os
@@ -36,28 +37,10 @@ from torch import nn
 from .data import SirstCrops, in_channels_of, read_split
 from .fdep import FDEP
 from .losses import LOSSES
+from .registry import build_base
 from .vfm import FrozenVFM
 
 CHECKPOINT_FORMAT = "fdep_ref.train/1"
-
-
-def build_base_any(spec: str, weights: str | Path | None = None) -> nn.Module:
-    """A base network from a registry name or a ``package.module:factory`` spec, optionally with weights."""
-    if ":" in spec:
-        module_name, _, attr = spec.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as exc:
-            raise ValueError(f"cannot import base network factory {spec!r}: {exc}") from exc
-        net = factory()
-        if weights is not None:
-            from .models.common import load_checkpoint
-
-            load_checkpoint(net, weights)
-        return net
-    from .registry import build_base
-
-    return build_base(spec, weights=weights)
 
 
 def _umask() -> int:
@@ -105,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m fdep_ref.train",
         description="Train a base SIRST network with the FDEP paradigm (the deployed model is the base network).",
     )
-    p.add_argument("--base", default="acm", help="registered base network (acm, alcnet) or module:factory")
+    p.add_argument("--base", default="acm", help="registered base network (acm, alcnet, ...; see fdep_ref.registry)")
     p.add_argument("--base-weights", help="initialise the base network from this checkpoint")
     p.add_argument("--data", required=True, help="dataset root with images/, masks/, splits/")
     p.add_argument("--split", default="50_50", help="folder under splits/ (default 50_50)")
@@ -193,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out) if args.out else Path("runs") / f"fdep-{args.base.replace(':', '_')}"
 
     try:
-        base = build_base_any(args.base, args.base_weights)
+        base = build_base(args.base, weights=args.base_weights)
     except (KeyError, ValueError, RuntimeError, FileNotFoundError) as exc:
         parser.error(f"--base {args.base}: {exc}")
     n_samf = len(args.vfm_blocks) if args.vfm_blocks else args.n_samf

@@ -109,37 +109,44 @@ def test_train_then_predict(toy_data: Path, tmp_path: Path):
         assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
 
 
-def test_custom_base_factory(toy_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """``--base module:factory`` trains and predicts with any network following the base contract."""
-    (tmp_path / "mybase.py").write_text(
-        "import torch\nfrom torch import nn\n\n"
-        "class Net(nn.Module):\n"
-        "    bottleneck_channels = 4\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.enc = nn.Conv2d(1, 4, 3, stride=2, padding=1)\n"
-        "        self.head = nn.Conv2d(4, 1, 1)\n"
-        "    def encode(self, x):\n"
-        "        return [torch.relu(self.enc(x))]\n"
-        "    def decode(self, feats, size):\n"
-        "        return nn.functional.interpolate(self.head(feats[-1]), size=size, mode='bilinear')\n"
-        "    def forward(self, x):\n"
-        "        return torch.sigmoid(self.decode(self.encode(x), x.shape[-2:]))\n"
-    )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    out = tmp_path / "run"
-    args = _train_args(toy_data, out, "--n-samf", "2")
-    args[args.index("acm")] = "mybase:Net"
-    with pytest.warns(UserWarning, match="random weights"):
-        assert train.main(args) == 0
-    assert json.loads((out / "config.json").read_text())["vfm_blocks"] == [1, 3]
-    pred = tmp_path / "pred"
-    assert predict.main(["--weights", str(out / "last.pt"), "--images", str(toy_data / "images"),
-                         "--out", str(pred), "--quiet", "--names", str(toy_data / "splits/50_50/train.txt")]) == 0  # fmt: skip
-    assert len(list(pred.glob("*.png"))) == 3
+def test_registered_custom_base(toy_data: Path, tmp_path: Path):
+    """A network registered with ``register_base`` trains and predicts by its registered name."""
+    from torch import nn
 
+    from fdep_ref.registry import _REGISTRY, register_base
 
-@pytest.mark.filterwarnings("ignore:.*random weights:UserWarning")
+    class TinyBase(nn.Module):
+        bottleneck_channels = 4
+
+        def __init__(self):
+            super().__init__()
+            self.enc = nn.Conv2d(1, 4, 3, stride=2, padding=1)
+            self.head = nn.Conv2d(4, 1, 1)
+
+        def encode(self, x):
+            return [torch.relu(self.enc(x))]
+
+        def decode(self, feats, size):
+            return nn.functional.interpolate(self.head(feats[-1]), size=size, mode="bilinear")
+
+        def forward(self, x):
+            return torch.sigmoid(self.decode(self.encode(x), x.shape[-2:]))
+
+    register_base("tinybase_for_test")(TinyBase)
+    try:
+        out = tmp_path / "run"
+        args = _train_args(toy_data, out, "--n-samf", "2")
+        args[args.index("acm")] = "tinybase_for_test"
+        with pytest.warns(UserWarning, match="random weights"):
+            assert train.main(args) == 0
+        assert json.loads((out / "config.json").read_text())["vfm_blocks"] == [1, 3]
+        pred = tmp_path / "pred"
+        assert predict.main(["--weights", str(out / "last.pt"), "--images", str(toy_data / "images"),
+                             "--out", str(pred), "--quiet", "--names", str(toy_data / "splits/50_50/train.txt")]) == 0  # fmt: skip
+        assert len(list(pred.glob("*.png"))) == 3
+    finally:
+        _REGISTRY.pop("tinybase_for_test", None)
+
 def test_clear_errors_for_bad_paths(toy_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture):
     def fails(main, argv, needle):
         with pytest.raises(SystemExit) as exc:

@@ -7,6 +7,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from fdep_ref.registry import build_base, list_bases, register_base  # noqa: E402
+from fdep_ref.weights import read_weights  # noqa: E402
 
 pytestmark = pytest.mark.torch
 
@@ -74,7 +75,7 @@ def test_contract_and_shapes(name, size):
 def test_published_checkpoints_load_strictly(shared_dir, family, variant):
     path = _ckpt(shared_dir, family, variant)
     net = build_base(family, weights=path).eval()
-    raw = torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    raw = read_weights(path)["state_dict"]  # the published files need nothing beyond weights_only
     own = net.state_dict()
     assert len(own) == len(raw) == {"acm": 297, "alcnet": 359}[family]
     for key, value in raw.items():

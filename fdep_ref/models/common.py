@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fdep_ref.weights import read_weights
+
 
 class ResBlock(nn.Module):
     """ResNet basic block: two 3x3 convolutions with batch norm and an additive shortcut.
@@ -148,16 +150,12 @@ def _clip(keys: list[str], n: int = 8) -> str:
 def load_checkpoint(net: nn.Module, path: str | Path, prefix: str = "model.") -> nn.Module:
     """Load ``path`` into ``net`` strictly, stripping ``prefix`` from the keys.
 
-    Raises ``FileNotFoundError`` for a missing file and ``RuntimeError`` naming the file and the
+    Raises ``FileNotFoundError`` for a missing file, :class:`~fdep_ref.weights.UnsafeCheckpointError` for a
+    file that cannot be read without running code from it, and ``RuntimeError`` naming the file and the
     missing / unexpected / mis-shaped keys when the checkpoint does not fit the network.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint not found: {path}")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # older pickles may hold non-tensor objects; these files are trusted inputs
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+    obj = read_weights(path)  # never unpickles code: see fdep_ref.weights
     try:
         raw = _extract_state_dict(obj)
     except TypeError as err:
