@@ -10,7 +10,7 @@ and exact reproductions of the field's reference toolboxes (see docs/metrics.md)
 
 __version__ = "0.1.0"
 
-from .errors import InputError  # noqa: E402
+from .errors import InputError, InputWarning  # noqa: E402
 from .metric import EvalConfig, HSEMetric, evaluate, evaluate_image  # noqa: E402
 from .result import Result  # noqa: E402
 from .score import PRESETS  # noqa: E402
@@ -24,6 +24,7 @@ __all__ = [
     "EvalConfig",
     "HSEMetric",
     "InputError",
+    "InputWarning",
     "Result",
     "bootstrap",
     "compare",

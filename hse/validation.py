@@ -9,11 +9,12 @@ not fit the documented conventions raises :class:`~hse.errors.InputError` naming
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError
+from .errors import InputError, InputWarning
 
 
 def describe(name: str | int | None, kind: str) -> str:
@@ -85,7 +86,10 @@ def as_prediction(x: Any, name: str | int | None = None) -> np.ndarray:
     arr = as_2d(to_numpy(x, what), what)
     if arr.size == 0:
         raise InputError(f"{what} is empty (shape {arr.shape})")
-    if arr.dtype == np.bool_ or arr.dtype in (np.uint8, np.uint16):
+    if arr.dtype == np.bool_:
+        return arr
+    if arr.dtype in (np.uint8, np.uint16):
+        _warn_if_hard_zero_one(arr, what)
         return arr
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)):
@@ -103,6 +107,19 @@ def as_prediction(x: Any, name: str | int | None = None) -> np.ndarray:
         f"{what} has dtype {arr.dtype}; use float in [0, 1], uint8 (divided by 255), uint16 (divided by "
         "65535) or bool (a hard prediction)"
     )
+
+
+def _warn_if_hard_zero_one(arr: np.ndarray, what: str) -> None:
+    """Integer maps holding only {0, 1} are almost always hard masks saved without scaling."""
+    if arr.max() == 1:
+        top = 255 if arr.dtype == np.uint8 else 65535
+        warnings.warn(
+            f"{what} is {arr.dtype} with values {{0, 1}}; integer maps are read as u / {top}, so its "
+            f"foreground is 1/{top} and lies below every threshold (IoU 0, Pd 0). If it is a hard "
+            f"prediction, save it as {{0, {top}}} or pass it as bool (pred.astype(bool))",
+            InputWarning,
+            stacklevel=3,
+        )
 
 
 def prediction_as_float(pred: np.ndarray) -> np.ndarray:
@@ -155,6 +172,12 @@ def as_mask(x: Any, name: str | int | None = None, mask_threshold: float | None 
             raise InputError(
                 f"{what} is a float mask with values in [{lo:g}, {hi:g}]; float masks must lie in [0, 1] "
                 "(target = value > 0.5), or pass mask_threshold="
+            )
+        if 0.0 < hi <= 0.5:
+            raise InputError(
+                f"{what} is a float mask whose largest value is {hi:g} <= 0.5, so no pixel would be a target "
+                "(float masks mark targets by value > 0.5). If its non-zero pixels are the targets, pass "
+                "mask_threshold=0 (CLI: --mask-threshold 0); otherwise fix the mask's scale"
             )
         return arr > 0.5
     raise InputError(f"{what} has dtype {arr.dtype}; expected an integer, float or bool mask")

@@ -114,3 +114,46 @@ def test_metric_library_does_not_import_torch():
     code = "import sys, hse, numpy as np; hse.evaluate([np.zeros((4,4))],[np.zeros((4,4),bool)]); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_uint8_zero_one_prediction_warns_with_the_fix():
+    """A hard {0, 1} uint8 map reads as 0 and 1/255: scored silently it would give IoU 0 and Pd 0."""
+    import warnings
+
+    from hse.errors import InputWarning
+    from hse.validation import as_prediction
+
+    hard = np.zeros((8, 8), np.uint8)
+    hard[2:4, 2:4] = 1
+    with pytest.warns(InputWarning, match=r"save it as \{0, 255\} or pass it as bool"):
+        as_prediction(hard, "p.png")
+    with pytest.warns(InputWarning, match="65535"):
+        as_prediction(hard.astype(np.uint16), 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        as_prediction(hard * 255, "ok")  # {0, 255}: the intended reading, no warning
+        as_prediction(np.zeros((4, 4), np.uint8), "empty")  # an empty map is fine
+        as_prediction(hard.astype(bool), "bool")
+
+
+def test_float_mask_below_half_is_refused():
+    from hse.validation import as_mask
+
+    mask = np.zeros((8, 8))
+    mask[3, 3] = 0.4
+    with pytest.raises(InputError, match=r"largest value is 0.4 <= 0.5.*mask_threshold=0"):
+        as_mask(mask, "m.npy")
+    assert as_mask(mask, "m.npy", mask_threshold=0).sum() == 1
+    assert as_mask(np.zeros((4, 4)), "empty").sum() == 0  # background-only frames stay valid
+
+
+def test_uint8_zero_one_prediction_through_evaluate_warns():
+    import hse
+
+    pred = np.zeros((16, 16), np.uint8)
+    pred[4:6, 4:6] = 1
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:6, 4:6] = 255
+    with pytest.warns(hse.InputWarning):
+        res = hse.evaluate([pred], [mask])
+    assert res.at(0.5)["pd"] == 0.0  # the numbers are what the reading gives; the warning says why
