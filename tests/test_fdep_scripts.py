@@ -216,7 +216,7 @@ def test_predict_with_published_lesps_checkpoint(shared_dir: Path, tmp_path: Pat
         hits += int(pred[mask].max() > 127)
     assert hits >= 2
     # the maps are what hse-score reads
-    from hse.cli import main as hse_score
+    from hse.cli.score import main as hse_score
 
     masks = tmp_path / "masks"
     masks.mkdir()

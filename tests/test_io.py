@@ -435,7 +435,7 @@ def test_atomic_outputs_all_or_nothing(tmp_path):
 
 
 def test_atomic_outputs_failed_commit_restores_replaced_files(tmp_path, monkeypatch):
-    import hse.io as hio
+    import hse.io.atomic as hio
 
     for name in ("a.json", "b.csv"):
         (tmp_path / name).write_text(f"old {name}")

@@ -15,10 +15,10 @@ from PIL import Image
 import hse
 from hse.demo import make_demo
 from hse.errors import InputError
+from hse.cli.leaderboard import main
 from hse.leaderboard import (
     leaderboard_rows,
     load_config,
-    main,
     render_markdown,
     write_leaderboard,
 )
@@ -331,7 +331,7 @@ def test_corrupt_cache_entry_is_rescored(demo_board, tmp_path, capsys, entry):
 
 
 def test_cache_entry_holds_settings_and_code_digest(demo_board, tmp_path, capsys, monkeypatch):
-    import hse.leaderboard as lb
+    import hse.leaderboard.cache as lb
 
     out = tmp_path / "out"
     assert main([str(demo_board), "--out", str(out), "-q"]) == 0

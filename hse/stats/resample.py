@@ -10,31 +10,30 @@ bootstrap draw is a vector of resampling counts over the images: the scores of a
 * :func:`compare` - the paired bootstrap distribution of the difference ``a - b`` of each score for two
   methods scored on the same images, its percentile interval and a two-sided p-value.
 
-Everything here works on results already scored (or the result files :func:`load_result` reads):
-nothing parses command-line options or prints. The text
-tables (:func:`format_intervals`, :func:`format_comparison`) are returned as strings; the command line
-that prints them, ``hse-compare``, is :func:`hse.cli.compare_main`.
+Everything here works on results already scored (or the result files :func:`hse.codec.load_result`
+reads): nothing parses command-line options, formats or prints. The text tables are
+:func:`hse.report.format_intervals` and :func:`hse.report.format_comparison`; the command line,
+``hse-compare``, is :mod:`hse.cli.compare`.
 
 What is resampled, the p-value's definition and its limits are described in docs/statistics.md.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import InputError
-from .result import Result, _plain
-from .score import curve_arrays, summarise
-from .state import EvalState
+from hse.codec import decode, load_result
+from hse.codec import plain as _plain
+from hse.errors import InputError, SmallSampleWarning
+from hse.result import Result
+from hse.score import curve_arrays, summarise
+from hse.state import EvalState
 
 #: The scores that get intervals: the HSE summary over the grid, then four numbers at the operating threshold.
 SCORES = ("hse", "hse_pixel", "hse_target", "iou", "niou", "pd", "fa")
@@ -45,7 +44,7 @@ ZERO_TOL = 1e-12
 #: Upper bound of one block of draws, in (draws x images) matrix cells.
 #: Fewest images :func:`bootstrap` and :func:`compare` accept: one image resamples to itself only.
 MIN_IMAGES = 2
-#: Below this many images the intervals are unreliable: a UserWarning is given, and no difference is
+#: Below this many images the intervals are unreliable: a SmallSampleWarning is given, and no difference is
 #: reported as significant (see docs/statistics.md, "Small test sets").
 FEW_IMAGES = 10
 _BLOCK_CELLS = 1 << 18
@@ -67,57 +66,8 @@ def _as_result(obj: Any, what: str = "result") -> Result:
     if isinstance(obj, (str, os.PathLike)):
         return load_result(obj)
     if isinstance(obj, Mapping):
-        try:
-            return Result.from_dict(dict(obj))
-        except _BAD_RESULT as exc:
-            raise InputError(f"{what}: cannot rebuild the result ({exc})") from None
+        return decode(dict(obj), what)
     raise InputError(f"{what}: expected an hse Result, HSEMetric or result dict, got {type(obj).__name__}")
-
-
-def load_result(path: str | os.PathLike) -> Result:
-    """Read a result JSON file written by ``hse-score --json`` (or ``Result.to_json(include_state=True)``)."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{p}: is a directory, expected a result JSON file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{p}: not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise InputError(f"{p}: not an hse result (expected a JSON object)")
-    if "state" not in data:
-        raise InputError(
-            f"{p}: saved without its per-image state, which intervals and comparisons need; "
-            "write it again with hse-score --json (without --no-state)"
-        )
-    try:
-        result = Result.from_dict(data)
-        _check_loaded(result)
-    except _BAD_RESULT as exc:
-        raise InputError(f"{p}: not a usable hse result ({exc})") from None
-    return result
-
-
-#: What rebuilding a hand-edited or foreign result can raise (InputError is a ValueError).
-_BAD_RESULT = (ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError)
-
-
-def _check_loaded(result: Result) -> None:
-    """What :func:`compare` relies on, checked on a loaded result whatever ``Result.from_dict`` checks:
-    string names, integer counters, a strictly increasing grid."""
-    state = result.state
-    if not all(isinstance(x, str) for x in state.names):
-        raise ValueError("state.names must be strings")
-    for key, arr in (*state.curves.items(), *state.scalars.items()):
-        if np.asarray(arr).dtype.kind not in "iu":
-            raise ValueError(f"state.{key} must hold integers")
-    grid = np.asarray(result.settings.get("evaluation_grid", []), dtype=np.float64)
-    if grid.ndim != 1 or grid.size == 0 or not np.all(np.diff(grid) > 0):
-        raise ValueError("settings.evaluation_grid must be a non-empty, strictly increasing list")
 
 
 def resampled_scores(result: Result, weights: np.ndarray) -> dict[str, np.ndarray]:
@@ -203,10 +153,6 @@ def _percentiles(draws: np.ndarray, level: float) -> tuple[float, float]:
     return float(low), float(high)
 
 
-def _level_text(level: float) -> str:
-    return f"{level * 100:g}%"
-
-
 def p_resolution(n: int) -> float:
     """The smallest p-value ``n`` draws can resolve, ``2 / n``: a p of 0 means only ``p < 2/n``."""
     return 2.0 / n
@@ -231,7 +177,7 @@ def significance_blocker(n: int, n_images: int, level: float) -> str | None:
 
 
 def _check_images(n_images: int, what: str) -> None:
-    """InputError below :data:`MIN_IMAGES` images; a UserWarning below :data:`FEW_IMAGES`."""
+    """InputError below :data:`MIN_IMAGES` images; a :class:`SmallSampleWarning` below :data:`FEW_IMAGES`."""
     if n_images < MIN_IMAGES:
         raise InputError(
             f"{what} has {n_images} image(s); a bootstrap over images needs at least {MIN_IMAGES} "
@@ -241,19 +187,9 @@ def _check_images(n_images: int, what: str) -> None:
         warnings.warn(
             f"{what} has only {n_images} images: bootstrap intervals from fewer than {FEW_IMAGES} images are "
             "unreliable (too narrow), and no difference is called significant",
-            UserWarning,
+            SmallSampleWarning,
             stacklevel=3,
         )
-
-
-def few_images_note(n_images: int) -> str | None:
-    """The note printed under a table computed from fewer than :data:`FEW_IMAGES` images."""
-    if n_images >= FEW_IMAGES:
-        return None
-    return (
-        f"note: only {n_images} images: bootstrap intervals from fewer than {FEW_IMAGES} images are "
-        "unreliable (too narrow); see docs/statistics.md."
-    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -592,110 +528,3 @@ def compare(
     }
     n_images = ra.n_images if paired else ra.n_images + rb.n_images
     return Comparison(scores, level, n, seed, n_images, paired, draws, (ra.n_images, rb.n_images))
-
-
-# --------------------------------------------------------------------------------------------------
-# text
-# --------------------------------------------------------------------------------------------------
-
-#: (key, label, scale, digits): how the tables show each score (the papers' units).
-DISPLAY = (
-    ("hse", "HSE", 1.0, 4),
-    ("hse_pixel", "HSE_pixel", 1.0, 4),
-    ("hse_target", "HSE_target", 1.0, 4),
-    ("iou", "IoU (%)", 100.0, 2),
-    ("niou", "nIoU (%)", 100.0, 2),
-    ("pd", "Pd (%)", 100.0, 2),
-    ("fa", "Fa (x1e-6)", 1e6, 2),
-)
-
-
-def _num(x: float, scale: float, digits: int, sign: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "nan"
-    return f"{x * scale:{'+' if sign else ''}.{digits}f}"
-
-
-def format_p(p: float, n: int) -> str:
-    """A p-value for a table: ``< 2/n`` (the resolution of ``n`` draws, e.g. ``< 0.002`` for 1000) when
-    no draw crossed zero, else three decimals."""
-    if p is None or not math.isfinite(p):
-        return "nan"
-    if p == 0.0:
-        return f"< {p_resolution(n):.2g}"
-    return f"{p:.3f}"
-
-
-def format_intervals(boot: BootstrapResult) -> str:
-    """The interval block that ``hse-score --ci`` adds to its summary."""
-    lines = [
-        f"Bootstrap {_level_text(boot.level)} intervals ({boot.n} draws over {boot.n_images} images, "
-        f"seed {boot.seed}; percentile method)"
-    ]
-    few = few_images_note(boot.n_images)
-    rows = []
-    for key, label, scale, digits in DISPLAY:
-        iv = boot.scores[key]
-        rows.append(
-            (
-                label,
-                _num(iv.estimate, scale, digits),
-                _num(iv.low, scale, digits),
-                _num(iv.high, scale, digits),
-            )
-        )
-    w = [max(len(r[i]) for r in rows) for i in range(4)]
-    for label, est, low, high in rows:
-        lines.append(f"  {label.ljust(w[0])}  {est.rjust(w[1])}  [{low.rjust(w[2])}, {high.rjust(w[3])}]")
-    if few:
-        lines.append(few)
-    return "\n".join(lines)
-
-
-def format_comparison(
-    cmp: Comparison, label_a: str = "A", label_b: str = "B", title: str | None = None
-) -> str:
-    """The table printed by ``hse-compare``."""
-    kind = "paired" if cmp.paired else "unpaired"
-    head = title or f"{label_a} vs {label_b}"
-    lines = [head, "=" * len(head)]
-    images = f"{cmp.n_images} paired images" if cmp.paired else f"{cmp.n_images} images (unpaired)"
-    lines.append(
-        f"  {images}, {cmp.n} {kind} bootstrap draws (seed {cmp.seed}), {_level_text(cmp.level)} intervals"
-    )
-    lines.append("")
-    ci_head = f"{_level_text(cmp.level)} CI of A - B"
-    rows = [("score", "A", "B", "A - B", ci_head, "p")]
-    for key, label, scale, digits in DISPLAY:
-        d = cmp.scores[key]
-        rows.append(
-            (
-                label,
-                _num(d.a, scale, digits),
-                _num(d.b, scale, digits),
-                _num(d.diff, scale, digits, sign=True),
-                f"[{_num(d.low, scale, digits, sign=True)}, {_num(d.high, scale, digits, sign=True)}]",
-                format_p(d.p_value, cmp.n) + ("" if cmp.significant(key) else "  n.s."),
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    for r in rows:
-        cells = [r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in range(1, 5)] + [r[5]]
-        lines.append("  " + "  ".join(cells).rstrip())
-    lines.append("")
-    lines.append(f"A = {label_a}")
-    lines.append(f"B = {label_b}")
-    lines.append(
-        "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws "
-        f"('< {p_resolution(cmp.n):.2g}', i.e. < 2/{cmp.n}: no draw crossed zero); "
-        f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
-    )
-    if cmp.blocker:
-        lines.append(f"n.s. everywhere: {cmp.blocker}.")
-    return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # ``python -m hse.stats`` runs hse-compare, as before the command moved to hse.cli
-    from hse.cli import compare_main
-
-    raise SystemExit(compare_main())
