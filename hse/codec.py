@@ -1,12 +1,16 @@
 """The ``hse/1`` JSON of a result: the one place that writes, reads and validates it.
 
-:func:`encode` turns a :class:`~hse.result.Result` into the documented dictionary (docs/cli.md), always
-with the per-image ``state``, so any saved result reloads. :func:`decode` rebuilds a Result from such a
-dictionary and believes nothing it has not checked: the schema, the settings, that the counters are
-non-negative integers that can come from real images (:func:`check_state`), and that the stored totals,
-scores and curve are those the counters give. :func:`load_result` reads a file; :func:`dumps` writes the
-text ``hse-score --json`` saves. A failure is an :class:`~hse.errors.InputError` naming the file (or
-``what``) and the field.
+:func:`encode` turns a :class:`~hse.result.Result` into the documented dictionary (docs/cli.md), by
+default with the per-image ``state``, so a saved result reloads. :func:`decode` rebuilds a Result from
+such a dictionary and believes nothing it has not checked: the schema, the settings, that the counters
+are non-negative integers that can come from real images (:func:`check_state`), and that the stored
+totals, scores and curve are those the counters give (:func:`check_totals`). :func:`read_json` reads a
+file; :func:`dumps` writes the text ``hse-score --json`` saves. A failure is an
+:class:`~hse.errors.InputError` naming the file (or ``what``) and the field.
+
+The Result class is passed in (``build``) rather than imported: :mod:`hse.result` calls this module, so
+this module must not import it (:meth:`Result.from_dict <hse.result.Result.from_dict>` and
+:func:`hse.result.load_result` are the entry points).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,8 +28,8 @@ from ._version import __version__
 from .errors import InputError
 from .state import CURVE_FIELDS, SCALAR_FIELDS, EvalState
 
-if TYPE_CHECKING:
-    from .result import Result
+#: A :class:`hse.result.Result` (not imported here: hse.result imports this module).
+Result = Any
 
 #: The schema string of a result JSON.
 SCHEMA = "hse/1"
@@ -95,10 +100,9 @@ def dumps(data: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def decode(data: Any, what: str = "result") -> Result:
-    """Rebuild and check a Result from an ``hse/1`` dictionary; ``what`` names it in errors."""
-    from .result import Result
-
+def decode(data: Any, what: str, build: Callable[[EvalState, dict, dict | None], Result]) -> Result:
+    """Rebuild and check a Result from an ``hse/1`` dictionary: ``build(state, settings, compat)`` makes
+    it (the Result class); ``what`` names the dictionary in errors."""
     if not isinstance(data, dict) or data.get("schema") != SCHEMA:
         found = data.get("schema") if isinstance(data, dict) else type(data).__name__
         raise InputError(f"{what}: unsupported result schema {found!r}; expected {SCHEMA!r}")
@@ -113,7 +117,7 @@ def decode(data: Any, what: str = "result") -> Result:
             raise ValueError("settings must be an object")
         grid = _grid(settings)
         state = _state(data["state"], grid.size)
-        result = Result(state, settings, data.get("compat"))
+        result = build(state, settings, data.get("compat"))
         check_totals(data, result)
     except InputError as exc:
         raise InputError(f"{what}: {exc}") from None
@@ -122,8 +126,8 @@ def decode(data: Any, what: str = "result") -> Result:
     return result
 
 
-def load_result(path: str | os.PathLike) -> Result:
-    """Read and check a result JSON file written by ``hse-score --json`` or ``Result.to_json``."""
+def read_json(path: str | os.PathLike) -> dict:
+    """The JSON object in a result file (for :func:`decode`); InputError naming the file otherwise."""
     p = Path(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8"))
@@ -137,7 +141,7 @@ def load_result(path: str | os.PathLike) -> Result:
         raise InputError(f"{p}: not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise InputError(f"{p}: not an hse result (expected a JSON object)")
-    return decode(data, str(p))
+    return data
 
 
 def _grid(settings: dict) -> np.ndarray:

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from . import codec
 from .score import CURVE_COLUMNS, curve_arrays, get_preset, per_image_iou, summarise
 from .state import EvalState
 
@@ -124,16 +125,12 @@ class Result:
         The per-image ``state`` is included, so that :meth:`from_dict`, :func:`hse.bootstrap` and
         ``hse-compare`` can rebuild the result; ``include_state=False`` leaves it out (smaller, but the
         dictionary can then no longer be reloaded)."""
-        from .codec import encode
-
-        return encode(self, include_state=include_state)
+        return codec.encode(self, include_state=include_state)
 
     def to_json(self, path: str | os.PathLike | None = None, include_state: bool = True) -> str:
         """The ``hse/1`` JSON text (as ``hse-score --json`` writes it); with ``path``, also written
         there atomically."""
-        from .codec import dumps
-
-        text = dumps(self.to_dict(include_state=include_state))
+        text = codec.dumps(self.to_dict(include_state=include_state))
         if path is not None:
             from .io import write_atomic
 
@@ -143,12 +140,16 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict) -> Result:
         """Rebuild a Result from :meth:`to_dict` output, checking it first (:func:`hse.codec.decode`)."""
-        from .codec import decode
-
-        return decode(data)
+        return codec.decode(data, "result", cls)
 
     def __repr__(self) -> str:
         return (
             f"Result(hse={self.hse:.4f}, hse_pixel={self.hse_pixel:.4f}, hse_target={self.hse_target:.4f}, "
             f"n_images={self.n_images}, n_targets={self.n_targets})"
         )
+
+
+def load_result(path: str | os.PathLike) -> Result:
+    """Read and check a result JSON file written by ``hse-score --json`` or :meth:`Result.to_json`
+    (:func:`hse.codec.decode`); an :class:`~hse.errors.InputError` names the file and the field."""
+    return codec.decode(codec.read_json(path), str(path), Result)

@@ -13,9 +13,9 @@ import pytest
 from PIL import Image
 
 import hse
+from hse.cli.leaderboard import main
 from hse.demo import make_demo
 from hse.errors import InputError
-from hse.cli.leaderboard import main
 from hse.leaderboard import (
     leaderboard_rows,
     load_config,

@@ -74,9 +74,9 @@ def _score_folder(args: argparse.Namespace, pred_dir: str) -> Any:
 
 
 def _compare(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from hse.codec import load_result
     from hse.io import AtomicOutputs, check_output_path, path_kind
     from hse.report import format_comparison
+    from hse.result import load_result
     from hse.stats import compare
 
     if args.json:  # before any loading or scoring

@@ -20,6 +20,7 @@ from hse._version import __version__
 from hse.codec import decode
 from hse.errors import InputError
 from hse.io import write_atomic
+from hse.result import Result
 
 CACHE_FORMAT = "hse-leaderboard-cache/1"
 
@@ -112,9 +113,9 @@ def load_entry(cache_file: Path, key: str, run_settings: Mapping[str, Any]) -> A
             return None  # written by other settings or another hse: a miss, rescored quietly
         if payload.get("result_digest") != result_digest(payload["result"]):
             raise ValueError("its result does not match the digest written with it (edited?)")
-        return decode(payload["result"], "its result")
+        return decode(payload["result"], "its result", Result)
     except (OSError, ValueError, KeyError, TypeError, OverflowError, IndexError, AttributeError) as exc:
-        warnings.warn(f"{cache_file}: unusable cache entry, rescoring ({exc})", stacklevel=3)
+        warnings.warn(f"{cache_file}: unreadable cache entry, rescoring ({exc})", stacklevel=3)
         return None
 
 

@@ -4,7 +4,7 @@ The implementation is :mod:`hse.stats.resample`; the text tables are in :mod:`hs
 ``python -m hse.stats`` runs ``hse-compare`` (:mod:`hse.cli.compare`). See docs/statistics.md.
 """
 
-from hse.codec import load_result
+from hse.result import load_result
 
 from .resample import (
     COMPARED_SETTINGS,

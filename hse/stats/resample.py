@@ -10,7 +10,7 @@ bootstrap draw is a vector of resampling counts over the images: the scores of a
 * :func:`compare` - the paired bootstrap distribution of the difference ``a - b`` of each score for two
   methods scored on the same images, its percentile interval and a two-sided p-value.
 
-Everything here works on results already scored (or the result files :func:`hse.codec.load_result`
+Everything here works on results already scored (or the result files :func:`hse.result.load_result`
 reads): nothing parses command-line options, formats or prints. The text tables are
 :func:`hse.report.format_intervals` and :func:`hse.report.format_comparison`; the command line,
 ``hse-compare``, is :mod:`hse.cli.compare`.
@@ -28,10 +28,10 @@ from typing import Any
 
 import numpy as np
 
-from hse.codec import decode, load_result
+from hse.codec import decode
 from hse.codec import plain as _plain
 from hse.errors import InputError, SmallSampleWarning
-from hse.result import Result
+from hse.result import Result, load_result
 from hse.score import curve_arrays, summarise
 from hse.state import EvalState
 
@@ -66,7 +66,7 @@ def _as_result(obj: Any, what: str = "result") -> Result:
     if isinstance(obj, (str, os.PathLike)):
         return load_result(obj)
     if isinstance(obj, Mapping):
-        return decode(dict(obj), what)
+        return decode(dict(obj), what, Result)
     raise InputError(f"{what}: expected an hse Result, HSEMetric or result dict, got {type(obj).__name__}")
 
 
