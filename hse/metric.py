@@ -26,7 +26,7 @@ class HSEMetric:
     Parameters are those of :func:`evaluate`. The state holds, per image, a few integer counters per
     threshold (never the pixels), so memory is O(images x thresholds) small integers. Two metrics with the
     same settings merge exactly: evaluate shards in different processes or machines, then ``merge`` them
-    (or save ``compute().to_dict(include_state=True)`` and rebuild with :meth:`Result.from_dict`).
+    (or save ``compute().to_dict()`` and rebuild with :meth:`Result.from_dict`).
 
     Examples
     --------

@@ -12,7 +12,7 @@ clips, rescales or binarises; interpreting the values is the evaluator's job (:m
 
 from .atomic import AtomicOutputs, write_atomic, write_atomic_via
 from .images import IMAGE_EXTENSIONS, pil_to_array, read_image
-from .pairing import PairReport, natural_key, natural_sorted, pair_files, read_split
+from .pairing import PairReport, natural_key, natural_sorted, pair_files, read_split, read_split_lines
 from .paths import check_output_path, path_kind
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "pil_to_array",
     "read_image",
     "read_split",
+    "read_split_lines",
     "write_atomic",
     "write_atomic_via",
 ]

@@ -29,6 +29,12 @@ def natural_sorted(names: Iterable[str]) -> list[str]:
 def read_split(path: str | os.PathLike) -> list[str]:
     """Names listed in a split file: one per line (LF or CRLF), blank lines ignored, final newline
     optional. A known image extension on a name is dropped (``Misc_1.png`` -> ``Misc_1``)."""
+    return list(read_split_lines(path))
+
+
+def read_split_lines(path: str | os.PathLike) -> dict[str, int]:
+    """``{name: line number}`` of a split file, in file order (see :func:`read_split`); a name listed
+    twice keeps its first line. Errors never quote the file's text, which may not be a split file."""
     p = Path(path)
     exists, is_file, _ = path_kind(p, "split file")
     if not is_file:
@@ -36,24 +42,39 @@ def read_split(path: str | os.PathLike) -> list[str]:
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: split file is not UTF-8 text ({exc})") from exc
+        raise InputError(
+            f"{p}: split file is not UTF-8 text (undecodable byte at offset {exc.start}); a split file "
+            "lists one image name per line"
+        ) from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot read the split file ({exc})") from exc
-    names: list[str] = []
-    seen: set[str] = set()
-    for line in text.splitlines():
+        raise InputError(f"{p}: cannot read the split file ({exc.strerror or exc})") from None
+    names: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
         name = line.strip()
         if not name:
             continue
         root, ext = os.path.splitext(name)
         if ext.lower() in IMAGE_EXTENSIONS:
             name = root
-        if name not in seen:
-            seen.add(name)
-            names.append(name)
+        names.setdefault(name, number)
     if not names:
         raise InputError(f"{p}: split file lists no names")
     return names
+
+
+def _unknown_split_names(split: str | os.PathLike, lines: dict[str, int], known: set[str]) -> str | None:
+    """The error for names of a split file that match no file in either folder (None when all do),
+    by line number only:
+    the file may be something else (a wrong path), whose contents an error message must not show."""
+    numbers = [line for name, line in lines.items() if name not in known]
+    if not numbers:
+        return None
+    shown = ", ".join(map(str, numbers[:10])) + (", ..." if len(numbers) > 10 else "")
+    return (
+        f"{split}: {len(numbers)} of its {len(lines)} name(s) match no prediction or mask file "
+        f"(line(s) {shown}). A split file lists one image name (file stem) per line; check that it is "
+        "the right file for these folders"
+    )
 
 
 def _same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
@@ -217,7 +238,11 @@ def pair_files(
         split_label = ""
     else:
         if isinstance(split, (str, os.PathLike)):
-            wanted_list = read_split(split)
+            lines = read_split_lines(split)
+            unknown = _unknown_split_names(split, lines, set(preds) | set(masks))
+            if unknown is not None and not allow_missing:
+                raise InputError(unknown)
+            wanted_list = list(lines)
             split_label = f" (split {split})"
         else:
             wanted_list = [str(s) for s in split]

@@ -57,7 +57,7 @@ _MAX_BLOCK = 250
 
 
 def _as_result(obj: Any, what: str = "result") -> Result:
-    """A :class:`Result` from a Result, an :class:`hse.HSEMetric`, a ``to_dict(include_state=True)``
+    """A :class:`Result` from a Result, an :class:`hse.HSEMetric`, a ``to_dict()``
     dictionary, or the path of a JSON file holding one."""
     if isinstance(obj, Result):
         return obj
@@ -250,7 +250,7 @@ def bootstrap(result_or_metric: Any, n: int = 1000, seed: int = 0, level: float 
     ----------
     result_or_metric : Result, HSEMetric, dict or path
         A result with its per-image state: a :class:`hse.Result`, an :class:`hse.HSEMetric` (computed),
-        ``Result.to_dict(include_state=True)``, or a JSON file written by ``hse-score --json``.
+        ``Result.to_dict()``, or a JSON file written by ``hse-score --json``.
     n : int
         Number of bootstrap draws.
     seed : int
