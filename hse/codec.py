@@ -83,15 +83,15 @@ def _curve_rows(result: Result) -> list[dict[str, Any]]:
     ]
 
 
-def dumps(data: dict[str, Any]) -> str:
+def dumps(data: dict[str, Any], indent: int = 2) -> str:
     """The text of an ``hse/1`` dictionary (strict JSON: NaN is refused). Indented for reading, except the
     per-image ``state``, whose long integer lists are written on one line (last key)."""
     data = dict(data)
     state = data.pop("state", None)
-    text = json.dumps(data, indent=2, allow_nan=False)
+    text = json.dumps(data, indent=indent, allow_nan=False)
     if state is not None:
         compact = json.dumps(state, separators=(",", ":"), allow_nan=False)
-        text = text[: text.rindex("}")].rstrip() + ',\n  "state": ' + compact + "\n}"
+        text = text[: text.rindex("}")].rstrip() + ",\n" + " " * indent + '"state": ' + compact + "\n}"
     return text + "\n"
 
 

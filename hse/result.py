@@ -127,10 +127,12 @@ class Result:
         dictionary can then no longer be reloaded)."""
         return codec.encode(self, include_state=include_state)
 
-    def to_json(self, path: str | os.PathLike | None = None, include_state: bool = True) -> str:
+    def to_json(
+        self, path: str | os.PathLike | None = None, include_state: bool = True, indent: int = 2
+    ) -> str:
         """The ``hse/1`` JSON text (as ``hse-score --json`` writes it); with ``path``, also written
         there atomically."""
-        text = codec.dumps(self.to_dict(include_state=include_state))
+        text = codec.dumps(self.to_dict(include_state=include_state), indent)
         if path is not None:
             from .io import write_atomic
 
