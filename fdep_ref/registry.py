@@ -1,7 +1,9 @@
 """A small registry of base segmentation networks (timm-like).
 
-Base networks register themselves with :func:`register_base`; :func:`build_base` constructs one by
-name and optionally loads published weights strictly::
+Base networks register themselves with :func:`register_base` (kept in :mod:`fdep_ref._bases`,
+which imports nothing, so that the network modules and this one form no import cycle); importing
+:mod:`fdep_ref.models` registers the built-in ones. :func:`build_base` constructs one by name and
+optionally loads published weights strictly::
 
     from fdep_ref.registry import build_base, list_bases
     net = build_base("acm", weights="../shared/checkpoints/lesps/ACM_full.pth.tar").eval()
@@ -12,46 +14,23 @@ Every registered network follows the encoder/decoder contract documented in
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-_REGISTRY: dict[str, Callable[..., Any]] = {}
-
-
-def register_base(name: str | Callable[..., Any] | None = None):
-    """Register a base-network factory (a class or a function returning an ``nn.Module``).
-
-    Use as ``@register_base`` (registered under the lower-cased ``__name__``) or
-    ``@register_base("name")``. Registering a different factory under a taken name is an error.
-    """
-
-    def _add(factory: Callable[..., Any], key: str) -> Callable[..., Any]:
-        key = key.lower()
-        old = _REGISTRY.get(key)
-        if old is not None and old is not factory:
-            raise ValueError(f"a base network named {key!r} is already registered ({old!r})")
-        _REGISTRY[key] = factory
-        return factory
-
-    if callable(name):
-        return _add(name, name.__name__)
-
-    def deco(factory: Callable[..., Any]) -> Callable[..., Any]:
-        return _add(factory, name if name is not None else factory.__name__)
-
-    return deco
+from fdep_ref import _bases
+from fdep_ref._bases import register_base
 
 
 def _ensure_builtin() -> None:
-    # Importing the package registers the built-in networks (ACM, ALCNet).
+    # Importing the package registers the built-in networks (ACM, ALCNet); it needs torch, so not at
+    # import time of this module.
     import fdep_ref.models  # noqa: F401
 
 
 def list_bases() -> list[str]:
     """Names of all registered base networks, sorted."""
     _ensure_builtin()
-    return sorted(_REGISTRY)
+    return sorted(_bases._REGISTRY)
 
 
 def build_base(name: str, weights: str | Path | None = None, **kwargs: Any):
@@ -63,9 +42,10 @@ def build_base(name: str, weights: str | Path | None = None, **kwargs: Any):
     """
     _ensure_builtin()
     key = name.lower()
-    if key not in _REGISTRY:
-        raise KeyError(f"unknown base network {name!r}; known: {', '.join(sorted(_REGISTRY))}")
-    net = _REGISTRY[key](**kwargs)
+    table = _bases._REGISTRY
+    if key not in table:
+        raise KeyError(f"unknown base network {name!r}; known: {', '.join(sorted(table))}")
+    net = table[key](**kwargs)
     if weights is not None:
         from fdep_ref.models.common import load_checkpoint
 

@@ -8,14 +8,15 @@ and exact reproductions of the field's reference toolboxes (see docs/metrics.md)
 >>> result.hse, result.at(0.5)["pd"]      # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
-from .errors import InputError, InputWarning  # noqa: E402
-from .metric import EvalConfig, HSEMetric, evaluate, evaluate_image  # noqa: E402
-from .result import Result  # noqa: E402
-from .score import PRESETS  # noqa: E402
-from .stats import bootstrap, compare  # noqa: E402
-from .thresholds import DEFAULT_GRID, UINT8_GRID  # noqa: E402
+from ._version import __version__
+from .errors import InputError, InputWarning, SmallSampleWarning
+from .metric import HSEMetric, evaluate
+from .reduce.image import evaluate_image
+from .result import Result
+from .score import PRESETS
+from .settings import EvalConfig
+from .stats import bootstrap, compare
+from .thresholds import DEFAULT_GRID, UINT8_GRID
 
 __all__ = [
     "DEFAULT_GRID",
@@ -26,6 +27,7 @@ __all__ = [
     "InputError",
     "InputWarning",
     "Result",
+    "SmallSampleWarning",
     "bootstrap",
     "compare",
     "evaluate",

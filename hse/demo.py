@@ -72,22 +72,26 @@ def synthetic_counters(n: int, rng: np.random.Generator, quality: float = 0.0) -
     statistics (bootstrap, compare) quickly in tests and benchmarks. ``quality`` shifts the detector's
     skill.
     """
-    from .metric import EvalConfig  # lazy: the demo images need none of the evaluation machinery
+    from .settings import EvalConfig  # lazy: the demo images need none of the evaluation machinery
 
     t = np.asarray(EvalConfig.create().evaluation_grid)[None, :]
     n_targets = rng.integers(0, 4, n)
     n_gt = n_targets * rng.integers(4, 30, n)
     skill = np.clip(rng.beta(4, 2, n) + quality, 0, 1)[:, None]
-    pix_tp = rng.binomial(n_gt[:, None], np.clip(skill * (1.2 - t), 0, 1))
-    pix_fp = rng.poisson(rng.gamma(2.0, 15.0, n)[:, None] * (1.0 - t) ** 2)
-    matched = rng.binomial(n_targets[:, None], np.clip(skill * (1.3 - 0.6 * t), 0, 1))
+    # Pixel counts cannot grow as the threshold rises, and a component or a match needs predicted pixels:
+    # the counters are made consistent as real ones are (hse.codec.check_state).
+    decreasing = np.minimum.accumulate
+    pix_tp = decreasing(rng.binomial(n_gt[:, None], np.clip(skill * (1.2 - t), 0, 1)), axis=1)
+    pix_fp = decreasing(rng.poisson(rng.gamma(2.0, 15.0, n)[:, None] * (1.0 - t) ** 2), axis=1)
+    predicted = pix_tp + pix_fp
+    matched = np.minimum(rng.binomial(n_targets[:, None], np.clip(skill * (1.3 - 0.6 * t), 0, 1)), predicted)
     false_components = rng.poisson(rng.gamma(1.0, 0.8, n)[:, None] * (1.0 - t))
     curves = {
         "pix_tp": pix_tp,
         "pix_fp": pix_fp,
         "tgt_matched": matched,
-        "tgt_components": matched + false_components,
-        "tgt_matched_area": np.minimum(pix_tp + rng.binomial(pix_fp, 0.3), pix_tp + pix_fp),
+        "tgt_components": np.minimum(matched + false_components, predicted),
+        "tgt_matched_area": np.clip(pix_tp + rng.binomial(pix_fp, 0.3), matched, predicted),
     }
     scalars = {
         "n_pixels": np.full(n, 64 * 64),

@@ -1,7 +1,8 @@
-"""Plain-text and Markdown formatting of results.
+"""Plain-text and Markdown formatting of results, intervals and comparisons: every number hse prints.
 
 Every function here is pure: it takes a :class:`hse.Result` or the dictionary of
-``Result.to_dict()`` (the ``hse/1`` JSON schema) and returns a string. Units in the human tables
+``Result.to_dict()`` (the ``hse/1`` JSON schema), or the objects of :mod:`hse.stats`, and returns a
+string. Units in the human tables
 follow the field's papers: IoU, nIoU and Pd in percent, Fa in units of 1e-6; the HSE scores are shown
 as fractions in [0, 1], as in the JSON.
 """
@@ -10,7 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from hse.stats import FEW_IMAGES, p_resolution
+
+if TYPE_CHECKING:
+    from hse.stats import BootstrapResult, Comparison
 
 
 def as_dict(result: Any) -> dict[str, Any]:
@@ -219,3 +225,119 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align:
         cells = [_md_cell(c) for c in row] + [""] * (n - len(row))
         out.append("| " + " | ".join(cells[:n]) + " |")
     return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------------------------------
+# intervals and comparisons (hse.stats)
+# --------------------------------------------------------------------------------------------------
+
+
+def _level_text(level: float) -> str:
+    return f"{level * 100:g}%"
+
+
+def few_images_note(n_images: int) -> str | None:
+    """The note printed under a table computed from fewer than :data:`FEW_IMAGES` images."""
+    if n_images >= FEW_IMAGES:
+        return None
+    return (
+        f"note: only {n_images} images: bootstrap intervals from fewer than {FEW_IMAGES} images are "
+        "unreliable (too narrow); see docs/statistics.md."
+    )
+
+
+#: (key, label, scale, digits): how the tables show each score (the papers' units).
+DISPLAY = (
+    ("hse", "HSE", 1.0, 4),
+    ("hse_pixel", "HSE_pixel", 1.0, 4),
+    ("hse_target", "HSE_target", 1.0, 4),
+    ("iou", "IoU (%)", 100.0, 2),
+    ("niou", "nIoU (%)", 100.0, 2),
+    ("pd", "Pd (%)", 100.0, 2),
+    ("fa", "Fa (x1e-6)", 1e6, 2),
+)
+
+
+def _num(x: float, scale: float, digits: int, sign: bool = False) -> str:
+    if x is None or not math.isfinite(x):
+        return "nan"
+    return f"{x * scale:{'+' if sign else ''}.{digits}f}"
+
+
+def format_p(p: float, n: int) -> str:
+    """A p-value for a table: ``< 2/n`` (the resolution of ``n`` draws, e.g. ``< 0.002`` for 1000) when
+    no draw crossed zero, else three decimals."""
+    if p is None or not math.isfinite(p):
+        return "nan"
+    if p == 0.0:
+        return f"< {p_resolution(n):.2g}"
+    return f"{p:.3f}"
+
+
+def format_intervals(boot: BootstrapResult) -> str:
+    """The interval block that ``hse-score --ci`` adds to its summary."""
+    lines = [
+        f"Bootstrap {_level_text(boot.level)} intervals ({boot.n} draws over {boot.n_images} images, "
+        f"seed {boot.seed}; percentile method)"
+    ]
+    few = few_images_note(boot.n_images)
+    rows = []
+    for key, label, scale, digits in DISPLAY:
+        iv = boot.scores[key]
+        rows.append(
+            (
+                label,
+                _num(iv.estimate, scale, digits),
+                _num(iv.low, scale, digits),
+                _num(iv.high, scale, digits),
+            )
+        )
+    w = [max(len(r[i]) for r in rows) for i in range(4)]
+    for label, est, low, high in rows:
+        lines.append(f"  {label.ljust(w[0])}  {est.rjust(w[1])}  [{low.rjust(w[2])}, {high.rjust(w[3])}]")
+    if few:
+        lines.append(few)
+    return "\n".join(lines)
+
+
+def format_comparison(
+    cmp: Comparison, label_a: str = "A", label_b: str = "B", title: str | None = None
+) -> str:
+    """The table printed by ``hse-compare``."""
+    kind = "paired" if cmp.paired else "unpaired"
+    head = title or f"{label_a} vs {label_b}"
+    lines = [head, "=" * len(head)]
+    images = f"{cmp.n_images} paired images" if cmp.paired else f"{cmp.n_images} images (unpaired)"
+    lines.append(
+        f"  {images}, {cmp.n} {kind} bootstrap draws (seed {cmp.seed}), {_level_text(cmp.level)} intervals"
+    )
+    lines.append("")
+    ci_head = f"{_level_text(cmp.level)} CI of A - B"
+    rows = [("score", "A", "B", "A - B", ci_head, "p")]
+    for key, label, scale, digits in DISPLAY:
+        d = cmp.scores[key]
+        rows.append(
+            (
+                label,
+                _num(d.a, scale, digits),
+                _num(d.b, scale, digits),
+                _num(d.diff, scale, digits, sign=True),
+                f"[{_num(d.low, scale, digits, sign=True)}, {_num(d.high, scale, digits, sign=True)}]",
+                format_p(d.p_value, cmp.n) + ("" if cmp.significant(key) else "  n.s."),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    for r in rows:
+        cells = [r[0].ljust(widths[0])] + [r[i].rjust(widths[i]) for i in range(1, 5)] + [r[5]]
+        lines.append("  " + "  ".join(cells).rstrip())
+    lines.append("")
+    lines.append(f"A = {label_a}")
+    lines.append(f"B = {label_b}")
+    lines.append(
+        "p: two-sided bootstrap p-value, 2 x min(P(A - B <= 0), P(A - B >= 0)) over the draws "
+        f"('< {p_resolution(cmp.n):.2g}', i.e. < 2/{cmp.n}: no draw crossed zero); "
+        f"n.s.: not significant at {cmp.alpha:g}. See docs/statistics.md."
+    )
+    if cmp.blocker:
+        lines.append(f"n.s. everywhere: {cmp.blocker}.")
+    return "\n".join(lines) + "\n"

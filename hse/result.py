@@ -1,37 +1,18 @@
-"""The evaluation result: scores, the per-threshold curve, per-image rows and a versioned schema."""
+"""The evaluation result: scores, the per-threshold curve and per-image rows (its JSON is :mod:`hse.codec`)."""
 
 from __future__ import annotations
 
-import json
-import math
+import os
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError
+from . import codec
 from .score import CURVE_COLUMNS, curve_arrays, get_preset, per_image_iou, summarise
 from .state import EvalState
 
-SCHEMA = "hse/1"
 SUMMARY_KEYS = ("hse", "hse_pixel", "hse_target", "mean_pd", "mean_fa", "auc_pd_fa", "auc_roc", "auc_pr")
-
-
-def _plain(x: Any) -> Any:
-    """JSON-friendly Python values, recursively (numpy scalars/arrays to Python; NaN/inf become None)."""
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in x]
-    if isinstance(x, (bool, np.bool_)):
-        return bool(x)
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(float(x)) else float(x)
-    return x
 
 
 class Result:
@@ -138,61 +119,39 @@ class Result:
     def summary(self) -> dict[str, float]:
         return {key: getattr(self, key) for key in SUMMARY_KEYS}
 
-    def to_dict(self, include_state: bool = False) -> dict:
-        """The versioned, documented schema (``"schema": "hse/1"``; see docs/cli.md)."""
-        out: dict[str, Any] = {"schema": SCHEMA, "hse_version": __version__}
-        out.update({k: _plain(v) for k, v in self.summary().items()})
-        out["n_images"] = self.n_images
-        out["n_targets"] = self.n_targets
-        out["threshold"] = self.threshold
-        out["thresholds"] = [float(t) for t in self.thresholds]
-        out["curve"] = [
-            {k: _plain(v) for k, v in row.items()}
-            for row in self.curve.drop(columns="in_hse_grid").to_dict("records")
-        ]
-        if self.compat:
-            out["compat"] = _plain(self.compat)
-        out["settings"] = _plain(dict(self.settings))
-        if include_state:
-            out["state"] = self.state.to_dict()
-        return out
+    def to_dict(self, include_state: bool = True) -> dict:
+        """The versioned, documented ``hse/1`` schema (see docs/cli.md and :mod:`hse.codec`).
 
-    def to_json(self, path=None, include_state: bool = False, indent: int = 2) -> str:
-        text = json.dumps(self.to_dict(include_state=include_state), indent=indent)
+        The per-image ``state`` is included, so that :meth:`from_dict`, :func:`hse.bootstrap` and
+        ``hse-compare`` can rebuild the result; ``include_state=False`` leaves it out (smaller, but the
+        dictionary can then no longer be reloaded)."""
+        return codec.encode(self, include_state=include_state)
+
+    def to_json(
+        self, path: str | os.PathLike | None = None, include_state: bool = True, indent: int = 2
+    ) -> str:
+        """The ``hse/1`` JSON text (as ``hse-score --json`` writes it); with ``path``, also written
+        there atomically."""
+        text = codec.dumps(self.to_dict(include_state=include_state), indent)
         if path is not None:
             from .io import write_atomic
 
-            write_atomic(path, text + "\n")
+            write_atomic(path, text)
         return text
 
     @classmethod
     def from_dict(cls, data: dict) -> Result:
-        """Rebuild a Result from :meth:`to_dict` output made with ``include_state=True``."""
-        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
-            found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-            raise InputError(f"unsupported result schema {found!r}; expected {SCHEMA!r}")
-        if "state" not in data:
-            raise InputError(
-                "this result was saved without its per-image state (to_dict(include_state=True))"
-            )
-        settings = data["settings"]
-        try:
-            grid = np.asarray(settings["evaluation_grid"], dtype=np.float64)
-            thresholds = np.asarray(settings["thresholds"], dtype=np.float64)
-            threshold = float(settings["threshold"])
-            if grid.ndim != 1 or grid.size == 0 or np.any(np.diff(grid) <= 0):
-                raise ValueError("evaluation_grid must be a non-empty, strictly increasing list")
-            if not np.all(np.isin(thresholds, grid)) or threshold not in grid:
-                raise ValueError("thresholds and threshold must be points of evaluation_grid")
-            if not all(isinstance(n, str) for n in data["state"]["names"]):
-                raise ValueError("state.names must be strings")
-            state = EvalState.from_dict(data["state"], grid.size)
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise InputError(f"not a valid hse/1 result with state: {exc}") from exc
-        return cls(state, settings, data.get("compat"))
+        """Rebuild a Result from :meth:`to_dict` output, checking it first (:func:`hse.codec.decode`)."""
+        return codec.decode(data, "result", cls)
 
     def __repr__(self) -> str:
         return (
             f"Result(hse={self.hse:.4f}, hse_pixel={self.hse_pixel:.4f}, hse_target={self.hse_target:.4f}, "
             f"n_images={self.n_images}, n_targets={self.n_targets})"
         )
+
+
+def load_result(path: str | os.PathLike) -> Result:
+    """Read and check a result JSON file written by ``hse-score --json`` or :meth:`Result.to_json`
+    (:func:`hse.codec.decode`); an :class:`~hse.errors.InputError` names the file and the field."""
+    return codec.decode(codec.read_json(path), str(path), Result)

@@ -74,18 +74,3 @@ class EvalState:
         out.update({f: self.curves[f].tolist() for f in CURVE_FIELDS})
         out.update({f: self.scalars[f].tolist() for f in SCALAR_FIELDS})
         return out
-
-    @classmethod
-    def from_dict(cls, data: dict, n_thresholds: int) -> EvalState:
-        n = len(data["names"])
-        curves = {f: _counters(data[f], f).reshape(n, n_thresholds) for f in CURVE_FIELDS}
-        scalars = {f: _counters(data[f], f).reshape(n) for f in SCALAR_FIELDS}
-        return cls(list(data["names"]), curves, scalars)
-
-
-def _counters(values, field_name: str) -> np.ndarray:
-    """Saved counters back to int64, refusing anything that is not a non-negative integer."""
-    arr = np.asarray(values)
-    if arr.dtype.kind not in "iu" or (arr.size and arr.min() < 0):
-        raise ValueError(f"state.{field_name} must hold non-negative integers (got dtype {arr.dtype})")
-    return arr.astype(np.int64)

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hse.cli import main, parse_thresholds
+from hse.cli.score import main
+from hse.settings import parse_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -387,7 +388,7 @@ def test_extension_aliases(tmp_path, capsys):
 
 
 def test_compare_output_checks_before_scoring(tmp_path, monkeypatch, capsys):
-    from hse.cli import compare_main
+    from hse.cli.compare import main as compare_main
 
     p, m = _pair_folder(tmp_path)
     (tmp_path / "afile").write_text("x")
@@ -402,14 +403,10 @@ def test_compare_output_checks_before_scoring(tmp_path, monkeypatch, capsys):
 
 
 def test_json_payload_is_strict_json():
-    from hse.cli import _json_payload
-
-    class Fake:
-        def to_dict(self):
-            return {"hse": float("nan")}
+    from hse.codec import dumps
 
     with pytest.raises(ValueError, match="JSON compliant"):
-        _json_payload(Fake(), {}, include_state=False)
+        dumps({"hse": float("nan")})
 
 
 def test_ignored_files_note_on_stderr(tmp_path, capsys):

@@ -10,8 +10,8 @@ from hypothesis.extra.numpy import arrays
 from reference import reference_scores, reference_threshold
 
 import hse
-from hse.pixel import pixel_counts, threshold_levels
-from hse.target import find_targets, target_counts
+from hse.reduce.pixel import pixel_counts, threshold_levels
+from hse.reduce.target import find_targets, target_counts
 
 GRID = np.array([0.0, 0.1, 0.25, 0.5, 0.75, 0.9])
 

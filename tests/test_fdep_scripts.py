@@ -113,7 +113,7 @@ def test_registered_custom_base(toy_data: Path, tmp_path: Path):
     """A network registered with ``register_base`` trains and predicts by its registered name."""
     from torch import nn
 
-    from fdep_ref.registry import _REGISTRY, register_base
+    from fdep_ref._bases import _REGISTRY, register_base
 
     class TinyBase(nn.Module):
         bottleneck_channels = 4
@@ -223,7 +223,7 @@ def test_predict_with_published_lesps_checkpoint(shared_dir: Path, tmp_path: Pat
         hits += int(pred[mask].max() > 127)
     assert hits >= 2
     # the maps are what hse-score reads
-    from hse.cli import main as hse_score
+    from hse.cli.score import main as hse_score
 
     masks = tmp_path / "masks"
     masks.mkdir()

@@ -435,7 +435,7 @@ def test_atomic_outputs_all_or_nothing(tmp_path):
 
 
 def test_atomic_outputs_failed_commit_restores_replaced_files(tmp_path, monkeypatch):
-    import hse.io as hio
+    import hse.io.atomic as hio
 
     for name in ("a.json", "b.csv"):
         (tmp_path / name).write_text(f"old {name}")
@@ -494,3 +494,15 @@ def test_16bit_colour_png_refused(tmp_path):
     (tmp_path / "rgb16.png").write_bytes(png)
     with pytest.raises(InputError, match="16-bit colour PNG"):
         read_image(tmp_path / "rgb16.png")
+
+
+def test_split_file_names_matching_nothing_are_named_by_line(tmp_path):
+    _touch_images(tmp_path / "p", ["a.png"])
+    _touch_images(tmp_path / "m", ["a.png"])
+    split = tmp_path / "s.txt"
+    split.write_text("a\nsecret-1\n\nsecret-2\n")
+    with pytest.raises(InputError, match=r"s\.txt: 2 of its 3 name\(s\) match no prediction or mask file \(line\(s\) 2, 4\)") as info:
+        pair_files(tmp_path / "p", tmp_path / "m", split=split)
+    assert "secret" not in str(info.value)
+    names, _, _, report = pair_files(tmp_path / "p", tmp_path / "m", split=split, allow_missing=True)
+    assert names == ["a"] and report.n_missing == 2

@@ -13,12 +13,12 @@ import pytest
 from PIL import Image
 
 import hse
+from hse.cli.leaderboard import main
 from hse.demo import make_demo
 from hse.errors import InputError
 from hse.leaderboard import (
     leaderboard_rows,
     load_config,
-    main,
     render_markdown,
     write_leaderboard,
 )
@@ -331,7 +331,7 @@ def test_corrupt_cache_entry_is_rescored(demo_board, tmp_path, capsys, entry):
 
 
 def test_cache_entry_holds_settings_and_code_digest(demo_board, tmp_path, capsys, monkeypatch):
-    import hse.leaderboard as lb
+    import hse.leaderboard.cache as lb
 
     out = tmp_path / "out"
     assert main([str(demo_board), "--out", str(out), "-q"]) == 0
@@ -359,3 +359,57 @@ def test_errors_while_scoring_name_the_config(demo_board, tmp_path, capsys):
     assert main([str(demo_board), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert f"{demo_board}: dataset 'demo', method 'M':" in err and "demo_01" in err
+
+
+def _rewrite_entry(cache, edit, redigest: bool) -> None:
+    from hse.leaderboard.cache import result_digest
+
+    payload = json.loads(cache.read_text())
+    edit(payload["result"])
+    if redigest:  # as a careful forger would
+        payload["result_digest"] = result_digest(payload["result"])
+    cache.write_text(json.dumps(payload))
+
+
+def _negative_fa(d):
+    """Matched-component pixels above the predicted pixels at every threshold of one image: Fa < 0."""
+    s = d["state"]
+    s["tgt_matched_area"][0] = [tp + fp + 500 for tp, fp in zip(s["pix_tp"][0], s["pix_fp"][0], strict=True)]
+
+
+@pytest.mark.parametrize(
+    "edit, redigest, reason",
+    [
+        (lambda d: d.__setitem__("hse", 0.999), False, "digest"),
+        (lambda d: d.__setitem__("hse", 0.999), True, "hse is 0.999"),
+        (_negative_fa, True, "state.tgt_matched_area"),
+    ],
+)
+def test_edited_cache_entry_is_never_reported_cached(demo_board, tmp_path, capsys, edit, redigest, reason):
+    out = tmp_path / "out"
+    assert main([str(demo_board), "--out", str(out), "-q"]) == 0
+    before = (out / "demo.md").read_text()
+    (cache,) = (out / ".cache").glob("*.json")
+    _rewrite_entry(cache, edit, redigest)
+    assert main([str(demo_board), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "unreadable cache entry, rescoring" in err and reason in err, err
+    assert ": scored (" in err and ": cached (" not in err
+    assert (out / "demo.md").read_text() == before
+    assert main([str(demo_board), "--out", str(out)]) == 0  # the rewritten entry is used again
+    assert ": cached (" in capsys.readouterr().err
+
+
+def test_split_that_is_not_a_split_file_is_not_echoed(demo_board, tmp_path, capsys):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nTOKEN=abc123\n")
+    text = demo_board.read_text().replace('masks = "masks"\n', f'masks = "masks"\nsplit = "{secret}"\n')
+    demo_board.write_text(text)
+    assert main([str(demo_board), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "secret.txt" in err and "line(s) 1, 2" in err, err
+    assert "root" not in err.replace(str(tmp_path), "") and "abc123" not in err
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    assert main([str(demo_board), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and "PNG" not in err and "Traceback" not in err

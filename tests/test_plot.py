@@ -68,7 +68,7 @@ def test_plot_leaderboard(results, tmp_path):
 
 
 def test_import_hse_does_not_import_matplotlib():
-    code = "import sys, hse, hse.cli, hse.io, hse.report; print('matplotlib' in sys.modules)"
+    code = "import sys, hse, hse.cli.score, hse.cli.compare, hse.io, hse.report; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

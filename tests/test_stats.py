@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 import hse
-from hse.cli import compare_main
-from hse.cli import main as score_main
+from hse.cli.compare import main as compare_main
+from hse.cli.score import main as score_main
 from hse.demo import make_demo, synthetic_counters
 from hse.errors import InputError
 from hse.leaderboard import leaderboard_rows, render_markdown
@@ -144,7 +144,7 @@ def test_bad_options(kwargs):
 
 def test_result_without_state_is_refused():
     with pytest.raises(InputError, match="per-image state"):
-        bootstrap(synthetic(5).to_dict())
+        bootstrap(synthetic(5).to_dict(include_state=False))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def test_compare_command_errors_exit_2(folders, tmp_path, capsys):
 
 
 def test_entry_point_wiring():
-    from hse.cli import compare_main as wired
+    from hse.cli.compare import main as wired
 
     with pytest.raises(SystemExit) as exc:
         wired(["--version"])
@@ -380,7 +380,7 @@ def test_leaderboard_interval_column_and_ties():
     assert f"[{by['a']['hse_low']:.4f}, {by['a']['hse_high']:.4f}]" in md
     assert "1.000 n.s." in md
     # without state (a plain dict) there is no interval, and the table still renders
-    rows = leaderboard_rows({"x": a.to_dict(), "y": a}, ci_n=50)
+    rows = leaderboard_rows({"x": a.to_dict(include_state=False), "y": a}, ci_n=50)
     assert {r["method"]: r["hse_low"] is None for r in rows} == {"x": True, "y": False}
     assert "| - |" in render_markdown(rows)
     assert "HSE 95% CI" not in render_markdown(leaderboard_rows({"y": a}, ci=False))
@@ -392,7 +392,7 @@ def test_leaderboard_interval_column_and_ties():
 
 
 def test_p_zero_from_few_draws_is_a_bound_and_never_significant(tmp_path, capsys):
-    from hse.stats import format_comparison, format_p
+    from hse.report import format_comparison, format_p
 
     a, better = synthetic(100, seed=12), synthetic(100, seed=12, quality=0.3)
     assert format_p(0.0, 1000) == "< 0.002" and format_p(0.0, 10) == "< 0.2"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fdep_ref.registry import register_base
+from fdep_ref._bases import register_base
 
 from .base import BaseNet
 from .common import AsymBiChaFuse, FCNHead, res_stage, resize_to, resnet_stem

@@ -49,7 +49,9 @@ from typing import Any
 
 import numpy as np
 
-from ._components import centroid_close, components, greedy_first_match
+from hse.reduce.labelling import components
+
+from ._components import centroid_close, greedy_first_match
 
 EPS = float(np.spacing(1))
 DISTANCE_THRESHOLD = 3.0

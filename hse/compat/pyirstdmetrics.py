@@ -65,14 +65,9 @@ import numpy as np
 from scipy import ndimage
 from scipy.optimize import linear_sum_assignment
 
-from ._components import (
-    centroid_close,
-    component_stats,
-    components,
-    greedy_first_match,
-    label8,
-    pair_intersections,
-)
+from hse.reduce.labelling import component_stats, components, label8
+
+from ._components import centroid_close, greedy_first_match, pair_intersections
 
 __all__ = [
     "CM_METRICS",

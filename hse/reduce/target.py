@@ -10,11 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import ndimage
 
+from .labelling import components
 from .matching import optimal_match
-
-EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -30,30 +28,10 @@ class Targets:
         return int(self.rows.shape[0])
 
 
-def label_components(binary: np.ndarray) -> tuple[np.ndarray, int]:
-    """8-connected labelling, labels 1..n in raster order of each component's first pixel."""
-    labels, n = ndimage.label(binary, structure=EIGHT_CONNECTED)
-    return labels, int(n)
-
-
-def component_stats(labels: np.ndarray, n: int) -> Targets:
-    """Areas and centroids of labelled components, vectorised with bincount."""
-    if n == 0:
-        empty = np.zeros(0, dtype=np.float64)
-        return Targets(empty, empty.copy(), np.zeros(0, dtype=np.int64))
-    flat = labels.ravel()
-    rows, cols = np.divmod(np.arange(flat.size), labels.shape[1])
-    areas = np.bincount(flat, minlength=n + 1)[1:]
-    # Integer sums are exact in float64 far beyond any image size, so centroid = exact sum / area.
-    sum_r = np.bincount(flat, weights=rows, minlength=n + 1)[1:]
-    sum_c = np.bincount(flat, weights=cols, minlength=n + 1)[1:]
-    return Targets(sum_r / areas, sum_c / areas, areas.astype(np.int64))
-
-
 def find_targets(mask: np.ndarray) -> Targets:
-    """The ground-truth targets of a bool mask."""
-    labels, n = label_components(mask)
-    return component_stats(labels, n)
+    """The ground-truth targets of a bool mask (:func:`hse.reduce.labelling.components`)."""
+    _labels, _n, areas, centroids = components(mask)
+    return Targets(centroids[:, 0].copy(), centroids[:, 1].copy(), areas)
 
 
 def target_counts(
