@@ -15,7 +15,7 @@ from .errors import InputError
 from .reduce.image import process_pair
 from .result import Result
 from .runner import pair_jobs, parallel_in_order
-from .settings import EvalConfig
+from .settings import EvalConfig, resolve_jobs
 from .state import EvalState, ImageState
 from .thresholds import ThresholdSpec
 
@@ -138,7 +138,8 @@ def evaluate(
     progress : bool
         Show a tqdm progress bar.
     jobs : int
-        Worker processes for reading and per-image evaluation; results are identical to ``jobs=1``.
+        Worker processes for reading and per-image evaluation (0: one per CPU core; the same rule as the
+        commands' ``--jobs``, see :func:`hse.settings.resolve_jobs`); results are identical to ``jobs=1``.
 
     Returns
     -------
@@ -162,11 +163,12 @@ def evaluate(
         total = len(preds)
     if names is not None and total is not None and len(names) != total:
         raise InputError(f"got {len(names)} names for {total} images")
+    jobs = resolve_jobs(jobs)
     work = pair_jobs(preds, masks, names, metric.config)
     from tqdm.auto import tqdm
 
     with tqdm(total=total, disable=not progress, unit="img", desc="hse") as bar:
-        if jobs and jobs > 1:
+        if jobs > 1:
             for state, compat_acc, resized in parallel_in_order(work, int(jobs)):
                 metric.add(state, compat_acc, resized)
                 bar.update()

@@ -96,9 +96,16 @@ def finite_float(text: str) -> float:
     return number_from_text(text, float, math.isfinite, "must be finite, got {text}")
 
 
+def resolve_jobs(value: Any, label: str = "jobs") -> int:
+    """The one rule for worker counts, in the API, the commands and the leaderboard: a whole number
+    >= 1, or 0 for one worker per CPU core; anything else (e.g. -1) is an InputError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise InputError(f"{label} must be a whole number >= 0 (0 = one per CPU core), got {value!r}")
+    return int(value) or (os.cpu_count() or 1)
+
+
 def jobs_from_text(text: str) -> int:
-    n = number_from_text(text, int, lambda x: x >= 0, "must be >= 0 (0 = one per CPU core)")
-    return n if n > 0 else (os.cpu_count() or 1)
+    return resolve_jobs(number_from_text(text, int, lambda x: x >= 0, "must be >= 0 (0 = one per CPU core)"))
 
 
 def _real(value: Any, label: str) -> float:

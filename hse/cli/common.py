@@ -68,6 +68,8 @@ def add_pairing_options(group: Any) -> None:
     group.add_argument("--pred-ext", default=None, metavar="EXT",
                        help="read only prediction files of this format (e.g. npy) when a folder holds several")  # fmt: skip
     group.add_argument("--mask-ext", default=None, metavar="EXT", help="read only mask files of this format")
+    group.add_argument("--max-pixels", type=_positive_int, default=None, metavar="N",
+                       help="refuse images larger than N pixels (default 100000000; guards memory)")  # fmt: skip
 
 
 def add_scoring_options(group: Any, names: Sequence[str] = SCORING_OPTIONS) -> None:
@@ -77,8 +79,10 @@ def add_scoring_options(group: Any, names: Sequence[str] = SCORING_OPTIONS) -> N
 
 def pair(args: argparse.Namespace, pred_dir: str, mask_dir: str, **more: Any) -> tuple:
     """:func:`hse.io.pair_files` with the pairing options."""
-    from hse.io import pair_files
+    from hse.io import MAX_PIXELS_ENV, pair_files
 
+    if getattr(args, "max_pixels", None):  # the environment carries it into worker processes too
+        os.environ[MAX_PIXELS_ENV] = str(args.max_pixels)
     return pair_files(pred_dir, mask_dir, **{k: getattr(args, k) for k in PAIRING_OPTIONS}, **more)
 
 

@@ -8,13 +8,13 @@ is :mod:`hse.leaderboard`; this module reads the command line.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from hse._version import __version__
 from hse.io import check_output_path
 from hse.leaderboard import load_config, run_config
+from hse.settings import jobs_from_text
 
 from .common import EXIT_CODES, run_cli
 
@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="output folder (default: 'out' in the config, else ./leaderboard)"
     )
     p.add_argument("--force", action="store_true", help="ignore the cache and rescore every method")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes per method (default 1)")
+    p.add_argument("--jobs", type=jobs_from_text, default=1, metavar="N",
+                   help="worker processes per method (default 1; 0 = one per CPU core)")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
     p.add_argument("--version", action="version", version=f"{PROG} (hse) {__version__}")
     return p
@@ -56,8 +57,6 @@ def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``hse-leaderboard``; returns the exit code (:func:`hse.cli.common.run_cli`)."""
     args = build_parser().parse_args(argv)
-    if args.jobs < 1:
-        args.jobs = os.cpu_count() or 1
     return run_cli(PROG, _run, args)
 
 

@@ -161,9 +161,7 @@ def _score(args: argparse.Namespace) -> int:
         if report.n_missing:
             _info(args, f"note: --allow-missing: scored {len(names)} pairs; unpaired: {report.summary()}")
         if report.ignored:
-            _info(
-                args, f"note: {len(report.ignored)} file(s) ignored (other extension or without the suffix)"
-            )
+            _info(args, f"note: {report.ignored_summary()}")
         title = f"hse {__version__} - {args.pred_dir} vs {args.mask_dir}"
 
     res = evaluate(

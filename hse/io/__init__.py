@@ -11,18 +11,21 @@ clips, rescales or binarises; interpreting the values is the evaluator's job (:m
 """
 
 from .atomic import AtomicOutputs, write_atomic, write_atomic_via
-from .images import IMAGE_EXTENSIONS, pil_to_array, read_image
+from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, MAX_PIXELS_ENV, max_pixels, pil_to_array, read_image
 from .pairing import PairReport, natural_key, natural_sorted, pair_files, read_split, read_split_lines
 from .paths import check_output_path, path_kind
 
 __all__ = [
+    "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
+    "MAX_PIXELS_ENV",
     "AtomicOutputs",
     "PairReport",
     "check_output_path",
     "natural_key",
     "natural_sorted",
     "pair_files",
+    "max_pixels",
     "path_kind",
     "pil_to_array",
     "read_image",

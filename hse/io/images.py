@@ -25,9 +25,48 @@ IMAGE_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".npy")
 _PIL_EXTENSIONS = (".png", ".bmp", ".jpg", ".jpeg")
 _TIFF_EXTENSIONS = (".tif", ".tiff")
 
+#: Environment variable holding the largest image (in pixels) that hse reads; see :func:`max_pixels`.
+MAX_PIXELS_ENV = "HSE_MAX_PIXELS"
+#: Default pixel limit: 100 megapixels (e.g. 10000 x 10000), a few GB of working memory when evaluated.
+DEFAULT_MAX_PIXELS = 100_000_000
+
 _GRAY_HINT = (
     "save the raw probability (or score) map as an 8- or 16-bit grayscale PNG, or as a float .npy array"
 )
+
+
+# --------------------------------------------------------------------------------------------------
+# the pixel limit (one guard for every format)
+# --------------------------------------------------------------------------------------------------
+
+
+def max_pixels() -> int:
+    """The largest image, in pixels, that :func:`read_image` reads: ``HSE_MAX_PIXELS`` if set, else
+    :data:`DEFAULT_MAX_PIXELS`. The commands set it with ``--max-pixels N``; worker processes inherit it."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise InputError(f"{MAX_PIXELS_ENV}={text!r} must be a positive whole number of pixels")
+    return value
+
+
+def check_pixel_count(p: Path, shape: tuple[int, ...]) -> None:
+    """Refuse, before decoding, an image larger than :func:`max_pixels` (naming the file and the limit)."""
+    dims = [int(d) for d in shape[:2]]
+    n = int(np.prod(dims)) if dims else 0
+    limit = max_pixels()
+    if n > limit:
+        size = "x".join(str(d) for d in dims)
+        raise InputError(
+            f"{p}: {size} pixels ({n / 1e6:.1f} megapixels) is above hse's limit of {limit / 1e6:.1f} "
+            "megapixels per image, which guards the memory of an evaluation (tens of bytes per pixel). "
+            f"If the machine has the memory, raise the limit with --max-pixels N (or {MAX_PIXELS_ENV}=N)"
+        )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -87,11 +126,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 
 def _read_npy(p: Path) -> np.ndarray:
     try:
-        arr = np.load(p, allow_pickle=False)
+        lazy = np.load(p, allow_pickle=False, mmap_mode="r")
     except ValueError as exc:
         raise InputError(f"{p}: not a plain numeric .npy array ({exc})") from exc
-    if not isinstance(arr, np.ndarray):
+    if not isinstance(lazy, np.ndarray):
         raise InputError(f"{p}: expected a single array in the .npy file")
+    squeezed = [d for d in lazy.shape if d != 1] if lazy.ndim == 3 else list(lazy.shape)
+    check_pixel_count(p, tuple(squeezed))
+    arr = np.array(lazy)
     if arr.ndim == 3 and arr.shape[0] == 1:
         arr = arr[0]
     elif arr.ndim == 3 and arr.shape[2] == 1:
@@ -117,6 +159,7 @@ def _read_tiff(p: Path) -> np.ndarray:
                     "per file"
                 )
             page = tif.pages[0]
+            check_pixel_count(p, (page.imagelength, page.imagewidth))
             photometric = getattr(page, "photometric", None)
             planar = getattr(page, "planarconfig", None)
             arr = np.asarray(page.asarray())
@@ -143,10 +186,24 @@ def _read_tiff(p: Path) -> np.ndarray:
     return arr
 
 
+def _pil_open(p: Path):
+    """``Image.open`` with Pillow's own decompression-bomb limit lifted: :func:`check_pixel_count` is the
+    one limit, for every format, and it names the file, the size and how to raise it."""
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(p)
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
+
+
 def _read_pil(p: Path) -> np.ndarray:
     from PIL import Image
 
-    with Image.open(p) as im:
+    with _pil_open(p) as im:
+        check_pixel_count(p, (im.height, im.width))
         im.load()
         fmt = im.format
         if fmt == "JPEG":

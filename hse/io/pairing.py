@@ -84,6 +84,10 @@ def _same_folder(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return False
 
 
+def _shown(items: list[str], limit: int) -> str:
+    return ", ".join(items[:limit]) + (f", ... ({len(items) - limit} more)" if len(items) > limit else "")
+
+
 @dataclass
 class PairReport:
     """What :func:`pair_files` could not pair (all lists in natural order)."""
@@ -105,11 +109,15 @@ class PairReport:
             ("without a mask", self.missing_masks),
         ):
             if items:
-                shown = ", ".join(items[:limit]) + (
-                    f", ... ({len(items) - limit} more)" if len(items) > limit else ""
-                )
-                parts.append(f"{len(items)} name(s) {label}: {shown}")
+                parts.append(f"{len(items)} name(s) {label}: {_shown(items, limit)}")
         return "; ".join(parts) if parts else "all names paired"
+
+    def ignored_summary(self, limit: int = 10) -> str:
+        """The ignored files, named (``"3 file(s) ignored (...): a.txt, b.jpg, c.png"``)."""
+        return (
+            f"{len(self.ignored)} file(s) ignored (not a readable image extension, another --*-ext, or "
+            f"without the suffix): {_shown(self.ignored, limit)}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
