@@ -434,11 +434,18 @@ def test_atomic_outputs_all_or_nothing(tmp_path):
     assert (tmp_path / "old.json").read_text() == "new"
 
 
-def test_atomic_outputs_failed_commit_restores_replaced_files(tmp_path, monkeypatch):
+def test_atomic_outputs_failed_publish_leaves_complete_files_and_no_manifest(tmp_path, monkeypatch):
+    """A publish that fails half-way leaves each file complete (old or new), no temporaries, and no
+    manifest, so the set is visibly unfinished (hse.io.check_manifest)."""
     import hse.io.atomic as hio
+    from hse.io import check_manifest
 
-    for name in ("a.json", "b.csv"):
+    for name in ("a.json", "b.csv", "c.png"):
         (tmp_path / name).write_text(f"old {name}")
+    with AtomicOutputs(manifest=tmp_path / "manifest.json") as out:
+        for name in ("a.json", "b.csv", "c.png"):
+            out.add(tmp_path / name, f"run1 {name}")
+    assert check_manifest(tmp_path / "manifest.json") == []
     real_replace = os.replace
 
     def flaky(src, dst):
@@ -448,19 +455,22 @@ def test_atomic_outputs_failed_commit_restores_replaced_files(tmp_path, monkeypa
 
     monkeypatch.setattr(hio.os, "replace", flaky)
     with pytest.raises(InputError, match=r"c\.png: cannot write the output file \(Permission denied\)"):
-        with AtomicOutputs() as out:
-            out.add(tmp_path / "a.json", "new a")
-            out.add(tmp_path / "b.csv", "new b")
-            out.add(tmp_path / "c.png", "new c")
-    # the files that existed are back with their old content; nothing else is left
-    assert sorted(os.listdir(tmp_path)) == ["a.json", "b.csv"]
-    assert (tmp_path / "a.json").read_text() == "old a.json"
-    assert (tmp_path / "b.csv").read_text() == "old b.csv"
+        with AtomicOutputs(manifest=tmp_path / "manifest.json") as out:
+            for name in ("a.json", "b.csv", "c.png"):
+                out.add(tmp_path / name, f"run2 {name}")
+    assert sorted(os.listdir(tmp_path)) == ["a.json", "b.csv", "c.png"]
+    assert [(tmp_path / n).read_text() for n in ("a.json", "b.csv", "c.png")] == [
+        "run2 a.json", "run2 b.csv", "run1 c.png"
+    ]
+    assert check_manifest(tmp_path / "manifest.json") == [
+        f"{tmp_path / 'manifest.json'}: no manifest (the run that wrote these files did not finish)"
+    ]
     monkeypatch.setattr(hio.os, "replace", real_replace)
-    with AtomicOutputs() as out:  # a successful commit leaves no backups
-        out.add(tmp_path / "a.json", "new a")
-    assert sorted(os.listdir(tmp_path)) == ["a.json", "b.csv"]
-    assert (tmp_path / "a.json").read_text() == "new a"
+    with AtomicOutputs(manifest=tmp_path / "manifest.json") as out:
+        out.add(tmp_path / "a.json", "run3")
+    assert check_manifest(tmp_path / "manifest.json") == []
+    (tmp_path / "a.json").write_text("edited by hand")
+    assert check_manifest(tmp_path / "manifest.json") == ["a.json: differs from the manifest (written by another run)"]
 
 
 def test_atomic_outputs_under_a_file_is_input_error(tmp_path):

@@ -10,7 +10,7 @@ clips, rescales or binarises; interpreting the values is the evaluator's job (:m
 * :mod:`hse.io.atomic` - :func:`write_atomic`, :class:`AtomicOutputs`.
 """
 
-from .atomic import AtomicOutputs, write_atomic, write_atomic_via
+from .atomic import AtomicOutputs, check_manifest, clean_stale_temporaries, write_atomic, write_atomic_via
 from .images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, MAX_PIXELS_ENV, max_pixels, pil_to_array, read_image
 from .pairing import PairReport, natural_key, natural_sorted, pair_files, read_split, read_split_lines
 from .paths import check_output_path, path_kind
@@ -21,7 +21,9 @@ __all__ = [
     "MAX_PIXELS_ENV",
     "AtomicOutputs",
     "PairReport",
+    "check_manifest",
     "check_output_path",
+    "clean_stale_temporaries",
     "natural_key",
     "natural_sorted",
     "pair_files",

@@ -16,6 +16,9 @@ from .render import render_csv, render_markdown
 from .runs import Scored, score_config
 from .table import leaderboard_rows
 
+#: The leaderboard run's manifest, in the output folder.
+MANIFEST_NAME = "manifest.json"
+
 
 def _stage_leaderboard(
     out, results, out_dir: Path, stem: str, rows, markdown: str, csv_text: str, title
@@ -45,7 +48,8 @@ def write_leaderboard(
 
     ``published`` maps a method to its paper's numbers (``iou``, ``niou``, ``pd`` in percent, ``fa`` in
     1e-6) shown beside the recomputed ones; ``notes`` and ``papers`` map a method to text shown under
-    the table. The three files appear together or not at all. Returns their paths."""
+    the table. The three files are staged in full before any is published (hse.io.AtomicOutputs).
+    Returns their paths."""
     if not results:
         raise InputError("write_leaderboard: no results")
     rows = leaderboard_rows(results, published, notes, papers)
@@ -70,7 +74,9 @@ def run_config(
     scored = score_config(config, out_dir / ".cache", force=force, jobs=jobs, log=log, progress=progress)
 
     combined = [f"# {config.title}", ""]
-    with AtomicOutputs() as out:
+    # manifest.json is removed before the files are replaced and written last: its presence marks a
+    # finished, consistent set (hse.io.check_manifest).
+    with AtomicOutputs(manifest=out_dir / MANIFEST_NAME) as out:
         for ds in config.datasets:
             entries = scored[ds.name]
             if not entries:
