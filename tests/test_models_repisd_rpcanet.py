@@ -93,4 +93,6 @@ def test_published_checkpoint_loads_strictly_with_weights_only(shared_dir, key):
 @pytest.mark.shared
 def test_checkpoint_of_one_does_not_fit_the_other(shared_dir):
     with pytest.raises(RuntimeError, match="does not fit RPCANet"):
-        load_checkpoint(build_base("rpcanet"), shared_dir / "checkpoints/repisd/RepISD_NUAA_deploy.pth.tar", "")
+        load_checkpoint(
+            build_base("rpcanet"), shared_dir / "checkpoints/repisd/RepISD_NUAA_deploy.pth.tar", ""
+        )

@@ -98,7 +98,9 @@ class Stage(nn.Module):
 class RPCANet(BaseNet):
     """RPCANet9: ``stages`` unfolded RPCA iterations; input ``(N, 1, H, W)`` grey in [0, 1], any size."""
 
-    def __init__(self, stages: int = 6, slayers: int = 6, llayers: int = 3, mlayers: int = 3, channels: int = 32):
+    def __init__(
+        self, stages: int = 6, slayers: int = 6, llayers: int = 3, mlayers: int = 3, channels: int = 32
+    ):
         super().__init__()
         self.in_channels = 1
         self.bottleneck_channels = 1
