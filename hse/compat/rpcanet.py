@@ -130,7 +130,9 @@ class RPCANetMetrics:
     name = "rpcanet"
     _KEYS = ("n_images", "tp", "fp", "fn", "pdfa_images", "targets", "detected", "false_pixels", "background")
 
-    def __init__(self, threshold: float = 0.5, *, relative: bool = True, ratio_dtype: str = "float32") -> None:
+    def __init__(
+        self, threshold: float = 0.5, *, relative: bool = True, ratio_dtype: str = "float32"
+    ) -> None:
         if ratio_dtype not in ("float32", "float64"):
             raise ValueError(f"ratio_dtype must be 'float32' or 'float64', got {ratio_dtype!r}")
         self.threshold = float(threshold)
