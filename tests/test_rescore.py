@@ -19,6 +19,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "rescore" / "resco
 def _load_script():
     spec = importlib.util.spec_from_file_location("rescore", SCRIPT)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
