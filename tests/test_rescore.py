@@ -115,3 +115,26 @@ def test_limit_run_writes_the_documented_outputs(shared_dir, tmp_path, suite):
             assert prob.shape == png.shape == size
             assert prob.dtype == np.float32 and 0.0 <= prob.min() <= prob.max() <= 1.0
             assert np.array_equal(png, np.round(prob * 255.0).astype(np.uint8))
+
+    if suite != "lesps":  # the same maps under hse's one protocol, at both resolutions
+        one = tmp_path / "one"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(SCRIPT.with_name("one_protocol.py")),
+                "--runs",
+                str(out),
+                "--shared",
+                str(shared_dir),
+                "--out",
+                str(one),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        both = pd.read_csv(one / "one_protocol.csv")
+        assert list(both["resolution"]) == ["protocol", "native"]
+        assert (both["n_images"] == 3).all() and both[["iou", "pd", "fa", "hse"]].notna().all().all()
+        assert (one / "one_protocol.png").stat().st_size > 0
