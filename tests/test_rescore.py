@@ -1,9 +1,10 @@
-"""The LESPS re-scoring benchmark (benchmarks/rescore/lesps_nuaa.py): protocol helpers and output schema."""
+"""The re-score driver (benchmarks/rescore/rescore.py): claims, masks and output schema of each suite."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -12,80 +13,128 @@ import numpy as np
 import pytest
 from PIL import Image
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "rescore" / "lesps_nuaa.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "rescore" / "rescore.py"
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("lesps_nuaa", SCRIPT)
+    spec = importlib.util.spec_from_file_location("rescore", SCRIPT)
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
-
-
-def test_preprocess_normalises_and_pads_bottom_right():
-    mod = _load_script()
-    gray = np.full((256, 330), 95.010, dtype=np.float32)
-    gray[0, 0] = 95.010 + 41.511
-    x = mod.preprocess(gray)
-    # Always one extra block of 32, even when a side is already a multiple of 32.
-    assert x.shape == (288, 352) and x.dtype == np.float32
-    assert x[0, 0] == pytest.approx(1.0)
-    assert np.all(x[:256, :330].ravel()[1:] == 0.0)
-    assert np.all(x[256:, :] == 0.0) and np.all(x[:, 330:] == 0.0)
 
 
 @pytest.mark.shared
 def test_mask_fix_is_used_and_recorded(shared_dir):
     mod = _load_script()
-    masks, fixes = mod.load_masks(shared_dir, ["Misc_111"])
+    masks, fixes = mod.load_fixed_masks(shared_dir, ["Misc_111"])
     assert masks[0].shape == (220, 325) and masks[0].dtype == np.uint8
     assert set(np.unique(masks[0])) <= {0, 255}
     assert "Misc_111" in fixes and "fixes/Misc_111.png" in fixes["Misc_111"]
 
 
 @pytest.mark.shared
-@pytest.mark.slow
-def test_limit_run_writes_the_documented_outputs(shared_dir, tmp_path):
+@pytest.mark.parametrize("suite", ["repisd", "rpcanet"])
+def test_protocol_suites_resize_the_published_mask(shared_dir, suite):
     pytest.importorskip("torch")
+    pytest.importorskip("cv2")
+    mod = _load_script()
+    masks, fixes = mod.load_masks(mod.SUITES[suite], shared_dir, ["Misc_111", "Misc_1"])
+    assert fixes == {}
+    assert all(m.shape == (256, 256) and m.dtype == bool and m.any() for m in masks)
+
+
+@pytest.mark.shared
+def test_claims_are_read_as_fractions(shared_dir):
+    mod = _load_script()
+    claims, rows = mod.read_claims(shared_dir, mod.SUITES["repisd"])
+    log = claims["RepISD_NUAA_deploy"]
+    assert log["iou"] == pytest.approx(0.7786) and log["niou"] == pytest.approx(0.7568)
+    assert log["pd"] == pytest.approx(1.0) and log["fa"] == pytest.approx(4.613e-6)
+    assert "log" in log["source"] and len(rows) == 2  # the README row is kept in run.json
+    claims, _ = mod.read_claims(shared_dir, mod.SUITES["rpcanet"])
+    assert claims["RPCANet_SIRST"]["fa"] == pytest.approx(7.42e-5)  # printed in units of 1e-5
+    assert claims["RPCANet_SIRST"]["f1"] == pytest.approx(0.8261)
+    claims, _ = mod.read_claims(shared_dir, mod.SUITES["lesps"])
+    assert claims["ACM_full"]["fa"] == pytest.approx(12.76e-6)
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", ["lesps", "repisd", "rpcanet"])
+def test_limit_run_writes_the_documented_outputs(shared_dir, tmp_path, suite):
+    pytest.importorskip("torch")
+    pytest.importorskip("cv2")
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), "--shared", str(shared_dir), "--out", str(out), "--limit", "3"],
+        [sys.executable, str(SCRIPT), suite, "--shared", str(shared_dir), "--out", str(out), "--limit", "3"],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]
 
     import pandas as pd
 
     mod = _load_script()
+    spec = mod.SUITES[suite]
     df = pd.read_csv(out / "rescore.csv")
     assert list(df.columns) == list(mod.CSV_COLUMNS)
-    assert list(df["checkpoint"]) == list(mod.CHECKPOINTS)
-    assert df[["iou", "pd", "fa", "hse", "hse_pixel", "hse_target", "niou"]].notna().all().all()
-    assert ((df["iou"] >= 0) & (df["iou"] <= 100) & (df["pd"] >= 0) & (df["pd"] <= 100)).all()
-    assert ((df["hse"] >= 0) & (df["hse"] <= 1)).all()
-    pub = pd.read_csv(shared_dir / "checkpoints" / "lesps" / "published.csv").set_index("checkpoint")
+    assert list(df["checkpoint"]) == list(spec.checkpoints)
+    assert (df["suite"] == suite).all() and (df["n_images"] == 3).all()
+    assert df[["iou", "pd", "fa", "hse", "hse_low", "hse_high"]].notna().all().all()
+    assert ((df["iou"] >= 0) & (df["iou"] <= 1) & (df["pd"] >= 0) & (df["pd"] <= 1)).all()
+    assert ((df["hse_low"] <= df["hse"]) & (df["hse"] <= df["hse_high"])).all()
+    assert (df["fa_unit"] == spec.fa_unit).all()
+    claims, _ = mod.read_claims(shared_dir, spec)
     for _, row in df.iterrows():
-        assert row["published_iou"] == pytest.approx(pub.loc[row["checkpoint"], "iou_percent"])
-        assert row["published_fa"] == pytest.approx(pub.loc[row["checkpoint"], "fa_1e-6"])
+        for m in mod.METRICS:
+            want = claims[row["checkpoint"]].get(m, math.nan)
+            assert (math.isnan(want) and math.isnan(row[f"claimed_{m}"])) or row[
+                f"claimed_{m}"
+            ] == pytest.approx(want)
 
     for name in ("leaderboard.md", "curves.png", "run.json"):
         assert (out / name).is_file() and (out / name).stat().st_size > 0
     assert not list(out.rglob("*.tmp")), "temporary files left behind"
-    assert "ALCNet_full" in (out / "leaderboard.md").read_text()
     meta = json.loads((out / "run.json").read_text())
-    assert meta["n_images"] == 3
+    assert meta["n_images"] == 3 and meta["suite"] == suite
 
-    names = mod.read_names(shared_dir, 3)
-    for ckpt in mod.CHECKPOINTS:
+    names = mod.read_names(shared_dir, spec.split, 3)
+    for ckpt in spec.checkpoints:
         for name in names:
-            with Image.open(shared_dir / "data" / "nuaa-sirst" / "images" / f"{name}.png") as im:
-                w, h = im.size
+            if suite == "lesps":
+                with Image.open(shared_dir / "data" / "nuaa-sirst" / "images" / f"{name}.png") as im:
+                    size = im.size[::-1]
+            else:
+                size = (256, 256)
             prob = np.load(out / "maps" / ckpt / f"{name}.npy")
             with Image.open(out / "maps" / ckpt / f"{name}.png") as im:
                 assert im.mode == "L"
                 png = np.asarray(im)
-            assert prob.shape == png.shape == (h, w)
+            assert prob.shape == png.shape == size
             assert prob.dtype == np.float32 and 0.0 <= prob.min() <= prob.max() <= 1.0
             assert np.array_equal(png, np.round(prob * 255.0).astype(np.uint8))
+
+    if suite != "lesps":  # the same maps under hse's one protocol, at both resolutions
+        one = tmp_path / "one"
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(SCRIPT.with_name("one_protocol.py")),
+                "--runs",
+                str(out),
+                "--shared",
+                str(shared_dir),
+                "--out",
+                str(one),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, proc.stderr[-4000:]
+        both = pd.read_csv(one / "one_protocol.csv")
+        assert list(both["resolution"]) == ["protocol", "native"]
+        assert (both["n_images"] == 3).all() and both[["iou", "pd", "fa", "hse"]].notna().all().all()
+        assert (one / "one_protocol.png").stat().st_size > 0

@@ -12,5 +12,7 @@ from .acm import ACM, acm
 from .alcnet import ALCNet, alcnet
 from .base import BaseNet
 from .common import load_checkpoint
+from .repisd import RepISD, repisd  # noqa: F401  (registers "repisd")
+from .rpcanet import RPCANet, rpcanet  # noqa: F401  (registers "rpcanet")
 
 __all__ = ["ACM", "ALCNet", "BaseNet", "acm", "alcnet", "load_checkpoint"]

@@ -9,7 +9,7 @@ Each peer has pure per-image functions and one accumulator class with a uniform 
     acc.reset()
 
 Peer bugs are reproduced only behind explicit flags (``BasicIRSTD(legacy_fa=True)``,
-``PyIRSTDMetrics(bugs=True)``); the defaults are the corrected computations.
+``PyIRSTDMetrics(bugs=True)``, ``RepISDMetrics(legacy_fa=True)``); the defaults are the corrected computations.
 """
 
 from __future__ import annotations
@@ -17,14 +17,24 @@ from __future__ import annotations
 from .acm import ACMNIoU
 from .basicirstd import BasicIRSTD
 from .pyirstdmetrics import PyIRSTDMetrics, hiou, hiou_metrics, shooting_rule_metrics, shooting_rule_pd_fa
+from .repisd import RepISDMetrics
+from .rpcanet import RPCANetMetrics
 
-COMPAT = {"basicirstd": BasicIRSTD, "acm": ACMNIoU, "pyirstdmetrics": PyIRSTDMetrics}
+COMPAT = {
+    "basicirstd": BasicIRSTD,
+    "acm": ACMNIoU,
+    "pyirstdmetrics": PyIRSTDMetrics,
+    "repisd": RepISDMetrics,
+    "rpcanet": RPCANetMetrics,
+}
 
 __all__ = [
     "ACMNIoU",
     "BasicIRSTD",
     "COMPAT",
     "PyIRSTDMetrics",
+    "RPCANetMetrics",
+    "RepISDMetrics",
     "hiou",
     "hiou_metrics",
     "shooting_rule_metrics",
