@@ -218,9 +218,9 @@ def _fa_axis(ax, values: np.ndarray) -> tuple[np.ndarray, bool]:
     pos = values[np.isfinite(values) & (values > 0)]
     if pos.size and pos.max() / max(pos.min(), FA_FLOOR_1E6) >= 100.0:
         ax.set_yscale("log")
-        ax.set_ylabel("Fa (false-alarm pixels, x1e-6, log scale)")
+        ax.set_ylabel("Fa (x1e-6, log scale)")
         return _floor(values, FA_FLOOR_1E6)
-    ax.set_ylabel("Fa (false-alarm pixels, x1e-6)")
+    ax.set_ylabel("Fa (x1e-6)")
     return values, False
 
 
@@ -272,7 +272,7 @@ def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, 
     ax_iou.set_title("Pixel IoU (solid) and nIoU (dashed)")
     ax_pd.set_ylabel("Pd (%, probability of detection)")
     ax_pd.set_title("Pd against threshold")
-    ax_fa.set_title("Fa against threshold")
+    ax_fa.set_title("Fa (false-alarm pixel rate) against threshold")
     if floored:
         ax_fa.text(0.02, 0.02, f"Fa = 0 drawn at {FA_FLOOR_1E6:g}", transform=ax_fa.transAxes, fontsize=8,
                    color="0.4")  # fmt: skip
