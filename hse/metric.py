@@ -7,6 +7,7 @@ to its counters (:mod:`hse.reduce.image`), combine (:class:`HSEMetric`, :mod:`hs
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -176,4 +177,16 @@ def evaluate(
             for job in work:
                 metric.add(*process_pair(job))
                 bar.update()
-    return metric.compute()
+    result = metric.compute()
+    result.sources = _path_sources(preds, masks)
+    return result
+
+
+def _path_sources(preds: Any, masks: Any) -> dict[str, list[str]] | None:
+    """The paths scored, when both inputs are sequences of paths (for the HTML report's gallery)."""
+    if not (isinstance(preds, Sequence) and isinstance(masks, Sequence)):
+        return None
+    items = [*preds, *masks]
+    if not all(isinstance(x, (str, os.PathLike)) for x in items):
+        return None
+    return {"preds": [os.fspath(p) for p in preds], "masks": [os.fspath(m) for m in masks]}

@@ -29,6 +29,7 @@ from .common import (
     pair,
     run_cli,
 )
+from .html_options import add_html_options, check_html_options, html_text, html_usage_error
 
 PROG = "hse-score"
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
     g.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
     g.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
+    add_html_options(g)
     g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
     g.add_argument("--version", action="version", version=f"{PROG} (hse) {__version__}")
     return p
@@ -98,6 +100,7 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
             ("--csv", "csv"),
             ("--per-image", "per_image"),
             ("--plot", "plot"),
+            ("--html", "html"),
         )
     ]
     outputs = [(f, v) for f, v in outputs if v]
@@ -128,6 +131,12 @@ def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
 def _score(args: argparse.Namespace) -> int:
     compat = compat_from_flags(args.compat)
     outputs = _check_outputs(args)
+    if args.html:
+        from hse.settings import EvalConfig
+
+        check_html_options(
+            args, EvalConfig.create(thresholds=args.thresholds, threshold=args.threshold).evaluation_grid
+        )
     progress = bool((not args.quiet) and sys.stderr.isatty())
     extra: dict[str, Any] = {}
     notes: list[str] = []
@@ -139,7 +148,9 @@ def _score(args: argparse.Namespace) -> int:
         extra["inputs"] = {"demo": True, "generator": "hse.demo.make_demo", "seed": 0}
         title = f"hse {__version__} - built-in demo ({len(names)} synthetic images)"
     else:
-        names, preds, masks, report = pair(args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing)
+        names, preds, masks, report = pair(
+            args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing
+        )
         extra["inputs"] = {
             "pred_dir": str(args.pred_dir),
             "mask_dir": str(args.mask_dir),
@@ -173,6 +184,7 @@ def _score(args: argparse.Namespace) -> int:
         resize_masks=args.resize_masks,
         progress=progress,
     )
+    boot = None
     if args.ci:
         from hse.report import format_intervals
         from hse.stats import bootstrap
@@ -202,6 +214,9 @@ def _score(args: argparse.Namespace) -> int:
             from hse.plot import plot_results
 
             payloads[path] = plot_results(res, title=title)
+        elif flag == "--html":
+            payloads[path] = html_text(res, args, (names, preds, masks), ci=boot, title=title,
+                                       inputs=extra.get("inputs"))  # fmt: skip
     summary = format_summary(res, title=title, notes=notes)
 
     with AtomicOutputs() as out:
@@ -240,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.ci and (args.ci_n is not None or args.ci_seed is not None or args.ci_level is not None):
         parser.error("--ci-n, --ci-seed and --ci-level need --ci")
+    if html_usage_error(args):
+        parser.error(html_usage_error(args))
     if args.no_state and not args.json:
         parser.error("--no-state needs --json")
     return run_cli(PROG, _score, args)

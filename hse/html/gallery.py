@@ -75,7 +75,9 @@ class ImageErrors:
         return int(np.isin(self.comp_labels, false_ids).sum()) if false_ids.size else 0
 
 
-def classify(pred: np.ndarray, mask: np.ndarray, grid: np.ndarray, k: int, radius: float, rule: str) -> ImageErrors:
+def classify(
+    pred: np.ndarray, mask: np.ndarray, grid: np.ndarray, k: int, radius: float, rule: str
+) -> ImageErrors:
     """Targets and predicted components of one validated pair at grid threshold ``k``, matched as the
     metric matches them (centroid distance ``< radius``, ``rule`` greedy or optimal)."""
     binary = threshold_levels(pred, grid) > k
@@ -144,7 +146,9 @@ def lookup(source: Any, names: Sequence[str], role: str) -> Callable[[int], Sour
             raise InputError(f"{role}: got {len(source)} items for {len(names)} scored images; give them in "
                              "the result's order, as a mapping from name, or as a folder")  # fmt: skip
         return lambda i: source[i]
-    raise InputError(f"{role}: expected a folder, a mapping from image name, or a sequence; got {type(source).__name__}")
+    raise InputError(
+        f"{role}: expected a folder, a mapping from image name, or a sequence; got {type(source).__name__}"
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -322,14 +326,18 @@ def render_gallery(
             "them).</p></section>"
         )
     names = result.names
-    pred_at, mask_at, image_at = lookup(preds, names, "preds"), lookup(masks, names, "masks"), lookup(images, names, "images")
+    pred_at, mask_at, image_at = (
+        lookup(preds, names, "preds"),
+        lookup(masks, names, "masks"),
+        lookup(images, names, "images"),
+    )
     config = _config(result)
     grid = result.grid
     by_missed, by_fa = select(result, k, size)
     legend = (
-        '<p>Marks: <span class="key" style="border-color:rgb{0}"></span>detected target (solid box) and its '
-        'component; <span class="key" style="border-color:rgb{1};border-style:dashed"></span>missed target '
-        '(dashed box); <span class="key" style="border-color:rgb{2}"></span>false alarm (outlined component, '
+        '<p>Marks: <span class="key" style="border-color:rgb{}"></span>detected target (solid box) and its '
+        'component; <span class="key" style="border-color:rgb{};border-style:dashed"></span>missed target '
+        '(dashed box); <span class="key" style="border-color:rgb{}"></span>false alarm (outlined component, '
         "no box). Thumbnails are scaled by whole factors (pixels stay square).</p>"
     ).format(COLOURS["detected"], COLOURS["missed"], COLOURS["false_alarm"])
     out = [head, legend]
@@ -364,7 +372,9 @@ def _tile(result, i, k, t, grid, config, pred_at, mask_at, image_at) -> str:
         if img.shape[:2] == pred.shape:
             shown, background = "input image", img
     if background.dtype != np.uint8 and shown == "prediction map":
-        background = np.clip(np.asarray(background, dtype=np.float64) * (255.0 / _top(pred)), 0, 255).astype(np.uint8)
+        background = np.clip(np.asarray(background, dtype=np.float64) * (255.0 / _top(pred)), 0, 255).astype(
+            np.uint8
+        )
     png = thumbnail(background, e)
     alt = _alt(name, shown, t, e)
     uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")

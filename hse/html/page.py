@@ -109,7 +109,7 @@ def table(
     attrs = [f'class="{"sortable" if sortable else "plain"}"']
     if table_id:
         attrs.append(f'id="{esc(table_id)}"')
-    out = [f"<div class=\"scroll\"><table {' '.join(attrs)}>"]
+    out = [f'<div class="scroll"><table {" ".join(attrs)}>']
     if caption:
         out.append(f"<caption>{esc(caption)}</caption>")
     heads = "".join(
