@@ -229,7 +229,8 @@ def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, 
 
     1. pixel IoU and nIoU (%, solid and dashed); 2. Pd (%); 3. Fa (x1e-6), on a log axis when it spans
     two decades or more. The operating threshold is a dotted vertical line. One colour per method (per
-    metric for a single unnamed result). Returns the Figure; saves it atomically when ``path`` is given.
+    metric for a single unnamed result; for several, the colours of :func:`plot_leaderboard` when given in
+    its order, best HSE first). Returns the Figure; saves it atomically when ``path`` is given.
     """
     named = _normalise(results)
     fig = _figure((12.0, 4.0))
@@ -252,7 +253,7 @@ def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, 
         n = t.size
         fa = draw_fa[start : start + n]
         start += n
-        colour = f"C{i % 10}"
+        colour = f"C{(i + 3) % 10}"  # the method colours of plot_leaderboard (C0-C2 are its bars)
         label = name or None
         ax_iou.plot(t[order], 100 * c["iou"][order], "-o", ms=3, color="C0" if single else colour,
                     label="IoU" if single else f"{name} IoU")  # fmt: skip

@@ -113,13 +113,16 @@ def _table_note(section: DatasetSection) -> str:
 def _figures(section: DatasetSection, index: int) -> str:
     from hse.plot import figure_svg, plot_leaderboard, plot_threshold_metrics
 
-    names = ", ".join(section.results)
+    ranked = {
+        r["method"]: section.results[r["method"]] for r in section.rows if r["method"] in section.results
+    }
+    names = ", ".join(ranked)
     alt1 = (f"{section.name}: HSE, HSE_pixel and HSE_target per method as bars (best on top), and Pd "
             f"against Fa (x1e-6, log scale) of every method overlaid: {names}.")  # fmt: skip
     alt2 = (f"{section.name}: pixel IoU and nIoU (percent), Pd (percent) and Fa (x1e-6) against the "
             f"threshold, one colour per method: {names}.")  # fmt: skip
-    svg1 = figure_svg(plot_leaderboard(section.results), alt1, f"d{index}a")
-    svg2 = figure_svg(plot_threshold_metrics(section.results), alt2, f"d{index}b")
+    svg1 = figure_svg(plot_leaderboard(ranked), alt1, f"d{index}a")
+    svg2 = figure_svg(plot_threshold_metrics(ranked), alt2, f"d{index}b")
     return P.figure(svg1, alt1) + "\n" + P.figure(svg2, alt2)
 
 
@@ -141,7 +144,13 @@ def render_index(
     """The index page. ``notes`` are (method, text) pairs shown once under the tables."""
     s = settings or {}
     grid = s.get("thresholds")
-    grid_text = grid if isinstance(grid, str) else f"{len(grid)} thresholds" if grid else "-"
+    grid_text = "-"
+    if grid is not None:
+        from hse.thresholds import resolve_thresholds
+
+        values = resolve_thresholds(grid)
+        grid_text = f"{len(values)} thresholds ({values[0]:g} .. {values[-1]:g})"
+        grid_text = f"{grid}: {grid_text}" if isinstance(grid, str) else grid_text
     protocol = [
         ("HSE grid", str(grid_text)),
         ("operating threshold", fmt_threshold(s.get("threshold", 0.5))),

@@ -11,6 +11,7 @@ stated hash that differs from it is an error), and the cache key of its scores.
 from __future__ import annotations
 
 import hashlib
+import os
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -61,10 +62,15 @@ def checkpoint_provenance(method: MethodSpec, base: Path) -> tuple[str, str]:
 
 
 def _dataset_provenance(ds: DatasetSpec, entries: Sequence[Scored]) -> list[tuple[str, str]]:
-    rows = [("masks", str(ds.masks) if ds.masks else "per method (below)")]
+    rows = [("masks", os.path.normpath(ds.masks) if ds.masks else "per method (below)")]
     if ds.split is not None:
         names = entries[0].inputs[0] if entries and entries[0].inputs else []
-        rows.append(("split file", f"{ds.split} (SHA-256 {sha256_of(ds.split)}; {len(names)} images scored)"))
+        rows.append(
+            (
+                "split file",
+                f"{os.path.normpath(ds.split)} (SHA-256 {sha256_of(ds.split)}; {len(names)} images scored)",
+            )
+        )
     else:
         rows.append(("split file", "none: every paired image"))
     if ds.mask_fixes is not None:
@@ -73,7 +79,8 @@ def _dataset_provenance(ds: DatasetSpec, entries: Sequence[Scored]) -> list[tupl
         rows.append(
             (
                 "mask fixes",
-                f"{ds.mask_fixes}: {len(fixed)} corrected mask(s) used" + (f" ({shown})" if fixed else ""),
+                f"{os.path.normpath(ds.mask_fixes)}: {len(fixed)} corrected mask(s) used"
+                + (f" ({shown})" if fixed else ""),
             )
         )
     else:
@@ -91,8 +98,8 @@ def _method_row(s: Scored, method: MethodSpec, ds: DatasetSpec, base: Path) -> d
     ckpt, sha = checkpoint_provenance(method, base)
     return {
         "method": s.method,
-        "predictions": str(inp.pred),
-        "masks": str(inp.masks or ds.masks),
+        "predictions": os.path.normpath(inp.pred),
+        "masks": os.path.normpath(inp.masks or ds.masks),
         "checkpoint": ckpt,
         "checkpoint SHA-256": sha,
         "scores": f"{'from the cache' if s.cached else 'computed in this run'} (key {s.key[:16]})",
@@ -154,7 +161,10 @@ def stage_pages(
                 preds=preds,
                 masks=masks,
                 back_link=("../../" + INDEX_NAME, f"Back to the leaderboard: {config.title}"),
-                inputs={"predictions": methods[s.method].predictions[ds.name].pred, "dataset": ds.name},
+                inputs={
+                    "predictions": os.path.normpath(methods[s.method].predictions[ds.name].pred),
+                    "dataset": ds.name,
+                },
             )
             path = out_dir / links[s.method]
             out.add(path, text)
