@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,7 +63,7 @@ def check_html_options(
     if importlib.util.find_spec("matplotlib") is None:
         raise InputError("--html needs matplotlib for its figures; install it with: pip install 'hse[plot]'")
     if args.images is not None:
-        exists, _, is_dir = path_kind(args.images, "--images folder")
+        exists, _, is_dir = path_kind(Path(args.images), "--images folder")
         if not is_dir:
             raise InputError(f"--images {args.images}: {'not a folder' if exists else 'folder not found'}")
     t = args.gallery_threshold

@@ -218,6 +218,10 @@ def render_report(
     elif ci is False:
         ci = None
     title = title or "hse report"
+    # the gallery first: its checks of the given files fail before the figures are drawn
+    gallery = (
+        render_gallery(result, preds, masks, images, threshold, gallery_size) if gallery_size > 0 else ""
+    )
     parts = []
     if back_link:
         parts.append(f'<p><a href="{P.esc(back_link[0])}">{P.esc(back_link[1])}</a></p>')
@@ -237,8 +241,8 @@ def render_report(
     parts.append('<section aria-labelledby="curves-h"><h2 id="curves-h">Curves</h2>')
     parts.append(_figures(result))
     parts.append("</section>")
-    if gallery_size > 0:
-        parts.append(render_gallery(result, preds, masks, images, threshold, gallery_size))
+    if gallery:
+        parts.append(gallery)
     parts.append('<section aria-labelledby="thr-h"><h2 id="thr-h">Per threshold</h2>')
     parts.append(curve_table(result))
     parts.append("</section>")
