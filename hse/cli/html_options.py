@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-from pathlib import Path
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from hse.errors import InputError
