@@ -89,7 +89,9 @@ def test_checkpoint_hash_stated_verified_or_refused(tmp_path):
     good = hashlib.sha256(b"not really weights").hexdigest()
     cfg = _board(tmp_path, '[[methods]]\nname = "Stated"\ncheckpoint_sha256 = "' + "ab" * 32 + '"\n'
                            '[methods.predictions]\n"demo set" = "soft"\n')  # fmt: skip
-    text = cfg.read_text().replace('checkpoint = "weights.pth"', f'checkpoint = "weights.pth"\ncheckpoint_sha256 = "{good.upper()}"')
+    text = cfg.read_text().replace(
+        'checkpoint = "weights.pth"', f'checkpoint = "weights.pth"\ncheckpoint_sha256 = "{good.upper()}"'
+    )
     cfg.write_text(text)
     out = tmp_path / "out"
     assert main([str(cfg), "--out", str(out), "-q"]) == 0
