@@ -265,3 +265,32 @@ def test_thumbnails_are_real_pngs(demo):
     for uri in re.findall(r'src="data:image/png;base64,([^"]+)"', text):
         im = Image.open(io.BytesIO(base64.b64decode(uri)))
         assert im.format == "PNG" and max(im.size) <= 256 and min(im.size) > 0
+
+
+def test_write_html_helper_takes_a_result_and_the_options(tmp_path):
+    """The helper another command (e.g. one that merges saved results) calls with its Result and args."""
+    import argparse
+
+    from hse.cli.html_options import add_html_options, check_html_options, html_usage_error, write_html
+
+    parser = argparse.ArgumentParser()
+    add_html_options(parser)
+    names, preds, masks = make_demo(n_images=4, size=48, seed=3)
+    res = hse.Result.from_dict(hse.evaluate(preds, masks, names=names).to_dict())
+    out = tmp_path / "merged.html"
+    args = parser.parse_args(["--html", str(out), "--gallery-size", "2"])
+    assert html_usage_error(args) is None
+    assert check_html_options(args, res.grid) == [("--html", str(out))]
+    write_html(res, args, title="merged")
+    assert "No gallery" in out.read_text()
+    write_html(res, args, pairs=(names, preds, masks))
+    assert out.read_text().count("<img ") <= 4
+    assert write_html(res, parser.parse_args([])) is None
+    assert html_usage_error(parser.parse_args(["--gallery-size", "3"])) == "--gallery-size needs --html"
+
+
+def test_demo_html(tmp_path, capsys):
+    out = tmp_path / "demo.html"
+    assert score_main(["--demo", "--html", str(out), "--gallery-threshold", "0.95", "-q"]) == 0
+    text = out.read_text()
+    assert "(prediction map)" in text and 'id="per-image"' in text
