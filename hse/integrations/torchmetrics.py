@@ -105,7 +105,7 @@ class HSE(Metric):
         p_host = p.detach().to("cpu").numpy()  # the batch's one device-to-host transfer (per tensor)
         t_host = t.detach().to("cpu").numpy()
         if p_host.dtype.kind == "f" and not self.from_logits and p_host.size:
-            low, high = float(np.nanmin(p_host)), float(np.nanmax(p_host))
+            low, high = float(p_host.min()), float(p_host.max())  # NaN passes on to hse's own check
             if low < 0.0 or high > 1.0:
                 raise InputError(
                     f"preds hold values in [{low:.4g}, {high:.4g}], outside [0, 1]: these look like logits; "
