@@ -27,7 +27,9 @@ import hse  # noqa: E402
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="16 images instead of 64")
     parser.add_argument("--batch", type=int, default=16, help="images per batch")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (best of)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+
 import numpy as np
 
 from .errors import InputError
@@ -125,13 +126,17 @@ def merge(results: Sequence[Result | str | os.PathLike], *, names: Sequence[str]
     """
     if not results:
         raise InputError("hse.merge: no results were given")
-    labels = list(names) if names is not None else [
-        str(r) if isinstance(r, (str, os.PathLike)) else f"results[{i}]" for i, r in enumerate(results)
-    ]
+    labels = (
+        list(names)
+        if names is not None
+        else [str(r) if isinstance(r, (str, os.PathLike)) else f"results[{i}]" for i, r in enumerate(results)]
+    )
     loaded = [load_result(r) if isinstance(r, (str, os.PathLike)) else r for r in results]
     for label, res in zip(labels, loaded, strict=True):
         if not isinstance(res, Result):
-            raise InputError(f"{label}: expected an hse Result or a result JSON path, got {type(res).__name__}")
+            raise InputError(
+                f"{label}: expected an hse Result or a result JSON path, got {type(res).__name__}"
+            )
         if res.compat:
             raise InputError(
                 f"{label}: holds peer-toolbox (compat) numbers, which are dataset totals and cannot be "
@@ -157,4 +162,3 @@ def merge(results: Sequence[Result | str | os.PathLike], *, names: Sequence[str]
     if "n_resized" in settings or n_resized:
         settings["n_resized"] = n_resized
     return Result(state, settings, {})
-

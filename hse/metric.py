@@ -111,7 +111,9 @@ class HSEMetric:
         if not other._rows:
             return self
         if self._rows and self._indexed != other._indexed:
-            raise InputError("cannot merge a metric whose images have indexes with one whose images have none")
+            raise InputError(
+                "cannot merge a metric whose images have indexes with one whose images have none"
+            )
         offset = 0 if other._indexed else len(self._rows)
         if self._compat and other._indexed and self._rows.keys() & other._rows.keys():
             raise InputError(
@@ -212,7 +214,9 @@ STATE_FORMAT = "hse-metric/1"
 
 def _check_index(index: Any) -> int:
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise InputError(f"index must be a non-negative integer (the image's position in the set), got {index!r}")
+        raise InputError(
+            f"index must be a non-negative integer (the image's position in the set), got {index!r}"
+        )
     return int(index)
 
 
@@ -236,7 +240,9 @@ def _settings_difference(a: dict, b: dict) -> str:
 def _int_array(values: Any, name: str, shape: tuple[int, ...]) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype.kind not in "iu" or arr.shape != shape or (arr.size and arr.min() < 0):
-        raise ValueError(f"{name} must be non-negative integers of shape {shape}, got {arr.dtype} {arr.shape}")
+        raise ValueError(
+            f"{name} must be non-negative integers of shape {shape}, got {arr.dtype} {arr.shape}"
+        )
     return arr.astype(np.int64)
 
 

@@ -60,11 +60,15 @@ def check_shards(parts: Sequence[tuple[str, Any, Sequence[int]]]) -> None:
     for label, info, _ in parts:
         if not isinstance(info, dict) or not {"k", "n", "n_images_total", "names_sha256"} <= info.keys():
             raise InputError(
-                f"{label}: not a shard (no \"shard\" record); merge the JSON files written by "
+                f'{label}: not a shard (no "shard" record); merge the JSON files written by '
                 "hse-score --shard K/N, or combine other results in Python with hse.merge"
             )
     first_label, first, _ = parts[0]
-    for key, what in (("n", "number of shards"), ("n_images_total", "set size"), ("names_sha256", "image names")):
+    for key, what in (
+        ("n", "number of shards"),
+        ("n_images_total", "set size"),
+        ("names_sha256", "image names"),
+    ):
         for label, info, _ in parts[1:]:
             if info[key] != first[key]:
                 raise InputError(

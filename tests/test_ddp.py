@@ -80,5 +80,9 @@ def test_every_rank_computes_the_single_process_result(world, tmp_path):
         for shuffle in ("shuffle=False", "shuffle=True"):
             assert report[shuffle]["json"] == want, (rank, shuffle)
         assert "indexes=" in report["no_indexes"]
-    seen = [i for r in range(world) for i in json.loads((tmp_path / f"rank{r}.json").read_text())["shuffle=True"]["seen"]]
+    seen = [
+        i
+        for r in range(world)
+        for i in json.loads((tmp_path / f"rank{r}.json").read_text())["shuffle=True"]["seen"]
+    ]
     assert len(seen) > N_IMAGES and sorted(set(seen)) == list(range(N_IMAGES))  # padding repeated some

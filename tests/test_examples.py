@@ -14,7 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _run(*cmd: str, timeout: int = 300) -> str:
-    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHON=sys.executable)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        PYTHON=sys.executable,
+    )
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
@@ -23,7 +27,11 @@ def _run(*cmd: str, timeout: int = 300) -> str:
 def test_many_machines_script(tmp_path):
     out = _run("bash", "examples/many_machines.sh", "3", str(tmp_path))
     assert "merged 3 shards" in out and "identical to the unsharded run" in out
-    assert sorted(p.name for p in tmp_path.glob("part_*.json")) == ["part_1.json", "part_2.json", "part_3.json"]
+    assert sorted(p.name for p in tmp_path.glob("part_*.json")) == [
+        "part_1.json",
+        "part_2.json",
+        "part_3.json",
+    ]
 
 
 def test_training_loop_example():
@@ -38,5 +46,7 @@ def test_ddp_validation_example():
     out = _run(sys.executable, "examples/ddp_validation.py", "--world-size", "3")
     lines = [line for line in out.splitlines() if line.startswith("rank")]
     assert len(lines) == 3
-    values = {re.search(r"HSE (\S+) over 10 images \(single process: (\S+)\)", line).groups() for line in lines}
+    values = {
+        re.search(r"HSE (\S+) over 10 images \(single process: (\S+)\)", line).groups() for line in lines
+    }
     assert len(values) == 1 and len(set(next(iter(values)))) == 1  # every rank, and the single process

@@ -112,7 +112,20 @@ def test_missing_repeated_and_foreign_shards_are_refused(folders, tmp_path, caps
     assert "number of shards differs" in _refused(capsys, "merge", p1, p2, q1)
 
     other_thresholds = tmp_path / "t.json"
-    assert _score(capsys, *folders, "--shard", "2/3", "--thresholds", "0.1,0.5,0.9", "--json", other_thresholds, "-q") == 0
+    assert (
+        _score(
+            capsys,
+            *folders,
+            "--shard",
+            "2/3",
+            "--thresholds",
+            "0.1,0.5,0.9",
+            "--json",
+            other_thresholds,
+            "-q",
+        )
+        == 0
+    )
     assert "other settings" in _refused(capsys, "merge", p1, other_thresholds, p3)
     assert "thresholds" in _refused(capsys, "merge", p1, other_thresholds, p3)
 

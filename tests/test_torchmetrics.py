@@ -43,7 +43,10 @@ def test_batches_in_any_order_give_hse_evaluate(squeeze):
         metric.update(p, m.bool() if squeeze else m, indexes=rows)
     assert metric.compute().to_json() == REFERENCE.to_json()
     metric.reset()
-    with pytest.raises(InputError, match="no images"), pytest.warns(UserWarning, match="before the ``update``"):
+    with (
+        pytest.raises(InputError, match="no images"),
+        pytest.warns(UserWarning, match="before the ``update``"),
+    ):
         metric.compute()
 
 
@@ -119,7 +122,9 @@ def test_half_precision_and_uint8_inputs():
     assert metric.compute().to_json() == want.to_json()
     half = HSE()
     half.update(PREDS.to(torch.bfloat16), MASKS, indexes=torch.arange(11))
-    want = hse.evaluate([p[0].to(torch.bfloat16).float().numpy() for p in PREDS], [m[0].numpy() for m in MASKS])
+    want = hse.evaluate(
+        [p[0].to(torch.bfloat16).float().numpy() for p in PREDS], [m[0].numpy() for m in MASKS]
+    )
     assert half.compute().to_json() == want.to_json()
 
 

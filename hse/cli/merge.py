@@ -57,7 +57,10 @@ def _merge(args: argparse.Namespace) -> int:
     data = [read_json(path) for path in args.parts]
     results = [decode(d, str(path), Result) for d, path in zip(data, args.parts, strict=True)]
     check_shards(
-        [(str(path), d.get("shard"), r.state.indexes.tolist()) for path, d, r in zip(args.parts, data, results, strict=True)]
+        [
+            (str(path), d.get("shard"), r.state.indexes.tolist())
+            for path, d, r in zip(args.parts, data, results, strict=True)
+        ]
     )
     merged = hse.merge(results, names=[str(p) for p in args.parts])
     extra: dict = {}

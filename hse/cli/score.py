@@ -94,7 +94,9 @@ def _select_shard(shard: tuple[int, int], names: list, preds: list, masks: list,
     k, n = shard
     rows = shard_positions(len(names), k, n)
     if not rows:
-        raise InputError(f"--shard {k}/{n}: the set has {len(names)} image(s), so shard {k} is empty; use N <= {len(names)}")
+        raise InputError(
+            f"--shard {k}/{n}: the set has {len(names)} image(s), so shard {k} is empty; use N <= {len(names)}"
+        )
     extra["shard"] = shard_info(k, n, names)
     return [names[i] for i in rows], [preds[i] for i in rows], [masks[i] for i in rows], rows
 
@@ -118,7 +120,9 @@ def _score(args: argparse.Namespace) -> int:
         extra["inputs"] = {"demo": True, "generator": "hse.demo.make_demo", "seed": 0}
         title = f"hse {__version__} - built-in demo ({len(names)} synthetic images)"
     else:
-        names, preds, masks, report = pair(args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing)
+        names, preds, masks, report = pair(
+            args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing
+        )
         extra["inputs"] = {
             "pred_dir": str(args.pred_dir),
             "mask_dir": str(args.mask_dir),

@@ -146,7 +146,7 @@ class HSE(Metric):
 
     def _append(self, batch: EvalState) -> None:
         device = self.device
-        getattr(self, "indexes").append(torch.as_tensor(batch.indexes, device=device))
+        self.indexes.append(torch.as_tensor(batch.indexes, device=device))
         for f in CURVE_FIELDS:
             getattr(self, f).append(torch.as_tensor(batch.curves[f].reshape(-1), device=device))
         for f in SCALAR_FIELDS:
@@ -190,7 +190,9 @@ def _batch_shapes(preds: Any, target: Any) -> tuple[torch.Tensor, torch.Tensor]:
     out = []
     for what, x in (("preds", preds), ("target", target)):
         if not isinstance(x, torch.Tensor):
-            raise InputError(f"{what} must be a torch.Tensor of shape (N, H, W) or (N, 1, H, W), got {type(x).__name__}")
+            raise InputError(
+                f"{what} must be a torch.Tensor of shape (N, H, W) or (N, 1, H, W), got {type(x).__name__}"
+            )
         if x.ndim == 4 and x.shape[1] == 1:
             x = x[:, 0]
         if x.ndim != 3:
@@ -201,7 +203,9 @@ def _batch_shapes(preds: Any, target: Any) -> tuple[torch.Tensor, torch.Tensor]:
         out.append(x)
     p, t = out
     if p.shape != t.shape:
-        raise InputError(f"preds {tuple(p.shape)} and target {tuple(t.shape)} must have the same batch and map sizes")
+        raise InputError(
+            f"preds {tuple(p.shape)} and target {tuple(t.shape)} must have the same batch and map sizes"
+        )
     return p, t
 
 
