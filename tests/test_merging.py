@@ -183,3 +183,16 @@ def test_indexes_in_the_json_are_checked_and_optional():
     data["state"]["indexes"] = [-1, 4]
     with pytest.raises(InputError, match="non-negative"):
         hse.Result.from_dict(data)
+
+
+def test_the_core_and_the_merge_command_never_import_torch():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hse, hse.merging, hse.shard, hse.cli, hse.cli.merge, hse.cli.score; "
+        "hse.merge([hse.evaluate([[[0.9]]], [[[1]]])]); print('torch' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False"
