@@ -84,6 +84,10 @@ def test_merged_shards_equal_the_unsharded_run(folders, tmp_path, capsys, n):
     assert _without_provenance(merged) == _without_provenance(whole)
     assert json.loads(merged.read_text())["merged_from"] == [str(p) for p in reversed(parts)]
     assert (tmp_path / "merged.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    if n == 3:  # the figure too (the same figure code as hse-score)
+        plot = tmp_path / "merged.png"
+        assert _score(capsys, "merge", *parts, "--plot", plot, "-q") == 0
+        assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "merged_images.csv").read_bytes() == (tmp_path / "whole_images.csv").read_bytes()
     part = json.loads(parts[0].read_text())
     assert part["shard"]["k"] == 1 and part["shard"]["n"] == n and part["shard"]["n_images_total"] == N_IMAGES
