@@ -1,6 +1,8 @@
 """What the commands share: the bootstrap and pairing options, reading scoring options into
-:func:`hse.evaluate`, refusing outputs that would overwrite inputs, and :func:`run_cli` (exit codes and
-error messages). No command module imports another; each imports this one.
+:func:`hse.evaluate`, refusing outputs that would overwrite inputs, the output options of a scored result
+and their writing (``hse-score`` and ``hse-score merge``: :func:`add_output_options`,
+:func:`check_outputs`, :func:`write_result`), and :func:`run_cli` (exit codes and error messages). No
+command module imports another; each imports this one.
 
 Exit codes: 0 success; 2 bad input or usage (a short message on stderr naming the file and the
 problem); 1 internal error (with a traceback); 130 interrupted.
