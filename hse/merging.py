@@ -76,7 +76,8 @@ def combine_states(states: Sequence[EvalState], what: Sequence[str] | None = Non
             raise InputError(
                 f"image index {int(idx[row])} is in {labels[int(source[keep])]} and in "
                 f"{labels[int(source[row])]} with different {differs}: two different images share one index "
-                "(each image needs its own global index; duplicates are only allowed for the same image)"
+                "(each image needs its own global index, its position in the whole set: score parts with "
+                "hse.evaluate(..., indexes=...), HSEMetric.update(..., index=i) or hse-score --shard K/N)"
             )
     unique = np.setdiff1d(np.arange(idx.size), repeat, assume_unique=True)
     return stacked.take(unique), int(repeat.size)
