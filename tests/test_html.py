@@ -294,3 +294,26 @@ def test_demo_html(tmp_path, capsys):
     assert score_main(["--demo", "--html", str(out), "--gallery-threshold", "0.95", "-q"]) == 0
     text = out.read_text()
     assert "(prediction map)" in text and 'id="per-image"' in text
+
+
+def test_merge_html_pairs_the_recorded_folders(tmp_path, capsys):
+    """hse-score merge --html: the shards record their folders, and the gallery pairs them again."""
+    from hse.cli.merge import main as merge_main
+
+    names, preds, masks = make_demo(n_images=6, size=48, seed=2)
+    _write_set(tmp_path, names, preds, masks)
+    pred, mask = str(tmp_path / "pred"), str(tmp_path / "masks")
+    parts = [str(tmp_path / f"part{k}.json") for k in (1, 2)]
+    for k, part in zip((1, 2), parts, strict=True):
+        assert score_main([pred, mask, "--shard", f"{k}/2", "--json", part, "-q"]) == 0
+    whole = tmp_path / "whole.html"
+    assert score_main([pred, mask, "--html", str(whole), "--gallery-threshold", "0.95", "-q"]) == 0
+    merged = tmp_path / "merged.html"
+    assert merge_main([*parts, "--html", str(merged), "--gallery-threshold", "0.95", "-q"]) == 0
+    gallery = re.compile(r'<section id="gallery".*?</section>', re.S)
+    assert gallery.search(merged.read_text()).group(0) == gallery.search(whole.read_text()).group(0)
+    # folders gone: the merged report has no gallery, and a warning says why
+    (tmp_path / "pred").rename(tmp_path / "moved")
+    assert merge_main([*parts, "--html", str(merged), "-q"]) == 0
+    assert "cannot be paired here" in capsys.readouterr().err
+    assert "No gallery" in merged.read_text()

@@ -87,12 +87,15 @@ def html_text(
     inputs: Mapping[str, Any] | None = None,
 ) -> str:
     """The report page of ``result`` from the HTML options. ``pairs`` is ``(names, preds, masks)`` as
-    scored (paths or arrays, in the result's order) for the gallery; without it the gallery uses the
-    paths the result kept, if any."""
+    scored (paths or arrays, in the result's order) for the gallery; without it, the folders recorded in
+    ``inputs`` (an hse-score JSON's ``inputs``) are paired again (:func:`recorded_pairs`), else the
+    gallery uses the paths the result kept, if any."""
     from hse.html import render_report
     from hse.html.gallery import GALLERY_SIZE
 
     preds = masks = None
+    if pairs is None:
+        pairs = recorded_pairs(inputs, result.names)
     if pairs is not None:
         names, preds, masks = pairs
         if list(names) != list(result.names):
@@ -100,6 +103,36 @@ def html_text(
     size = GALLERY_SIZE if args.gallery_size is None else args.gallery_size
     return render_report(result, title=title, ci=ci, preds=preds, masks=masks, images=args.images,
                          threshold=args.gallery_threshold, gallery_size=size, inputs=inputs)  # fmt: skip
+
+
+def recorded_pairs(inputs: Mapping[str, Any] | None, names: Sequence[str]) -> tuple | None:
+    """``(names, preds, masks)`` from the folders and pairing options an hse-score run recorded, for
+    the images ``names``; None, with a warning saying why, when they cannot be paired again here."""
+    if not isinstance(inputs, Mapping) or "pred_dir" not in inputs or "mask_dir" not in inputs:
+        return None
+    import warnings
+
+    from hse.io import pair_files
+
+    try:
+        found, preds, masks, _ = pair_files(
+            inputs["pred_dir"], inputs["mask_dir"], split=inputs.get("split"),
+            pred_suffix=inputs.get("pred_suffix") or "", mask_suffix=inputs.get("mask_suffix") or "",
+            pred_ext=inputs.get("pred_ext"), mask_ext=inputs.get("mask_ext"), allow_missing=True,
+        )  # fmt: skip
+    except InputError as exc:
+        warnings.warn(
+            f"--html: no error gallery: the recorded input folders cannot be paired here ({exc})",
+            stacklevel=2,
+        )
+        return None
+    by_name = {n: (p, m) for n, p, m in zip(found, preds, masks, strict=True)}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        warnings.warn(f"--html: no error gallery: {len(missing)} scored image(s) are not in the recorded folders "
+                      f"(first: {missing[0]!r})", stacklevel=2)  # fmt: skip
+        return None
+    return list(names), [by_name[n][0] for n in names], [by_name[n][1] for n in names]
 
 
 def write_html(
