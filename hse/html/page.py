@@ -27,7 +27,7 @@ a{color:#0b57d0}a:focus,button:focus{outline:3px solid #1a1a1a;outline-offset:2p
 table{border-collapse:collapse;margin:.5rem 0 1rem;font-variant-numeric:tabular-nums}
 caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #c8c8c8;padding:.25rem .5rem;text-align:right;vertical-align:top}
-th{background:#eef1f6}td.text,th.text{text-align:left}tbody tr:nth-child(even){background:#f7f7f7}
+th{background:#eef1f6;white-space:nowrap}td.text,th.text{text-align:left}tbody tr:nth-child(even){background:#f7f7f7}
 th button{font:inherit;font-weight:600;color:#1a1a1a;background:none;border:0;padding:0;cursor:pointer}
 th[aria-sort=ascending] button::after{content:" \\2191"}th[aria-sort=descending] button::after{content:" \\2193"}
 .scroll{overflow-x:auto}
