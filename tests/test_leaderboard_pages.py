@@ -103,6 +103,7 @@ def test_checkpoint_hash_stated_verified_or_refused(tmp_path):
     out2 = tmp_path / "out2"
     assert main([str(bad), "--out", str(out2), "-q"]) == 2
     assert not (out2 / "index.html").exists() and not (out2 / "manifest.json").exists()
+    assert not list(out2.rglob("*.json"))  # refused before scoring: not even a cache entry
 
 
 def test_checkpoint_hash_must_be_hex(tmp_path, capsys):

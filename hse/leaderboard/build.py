@@ -12,7 +12,7 @@ from hse.errors import InputError
 from hse.io import AtomicOutputs
 
 from .config import LeaderboardConfig, slug
-from .pages import stage_pages
+from .pages import check_checkpoints, stage_pages
 from .render import render_csv, render_markdown
 from .runs import Scored, score_config
 from .table import leaderboard_rows
@@ -72,6 +72,7 @@ def run_config(
     """Score every (dataset, method) pair of ``config`` and write the leaderboard files into ``out_dir``.
     Returns the scored entries per dataset."""
     log = log or (lambda msg: None)
+    check_checkpoints(config)  # a wrong checkpoint hash is refused before any scoring
     scored = score_config(config, out_dir / ".cache", force=force, jobs=jobs, log=log, progress=progress)
 
     combined = [f"# {config.title}", ""]

@@ -10,6 +10,7 @@ stated hash that differs from it is an error), and the cache key of its scores.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import warnings
@@ -28,7 +29,17 @@ REPORTS_DIR = "reports"
 
 
 def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read in blocks; InputError naming it when it cannot be read."""
+    """The SHA-256 of a file, read in blocks; InputError naming it when it cannot be read. A file
+    unchanged since it was last hashed (same size and modification time) is not read again."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it to hash it ({exc})") from None
+    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     try:
         with open(path, "rb") as f:
@@ -59,6 +70,14 @@ def checkpoint_provenance(method: MethodSpec, base: Path) -> tuple[str, str]:
         where = " (file not available here)" if method.checkpoint else ""
         return method.checkpoint or "-", f"{method.checkpoint_sha256} (stated{where})"
     return method.checkpoint, "not hashed (file not found)"
+
+
+def check_checkpoints(config: LeaderboardConfig) -> None:
+    """Hash every method's checkpoint that is present and refuse a stated hash it does not have, before
+    any scoring time is spent (the index shows the same hashes)."""
+    base = config.path.resolve().parent
+    for m in config.methods:
+        checkpoint_provenance(m, base)
 
 
 def _dataset_provenance(ds: DatasetSpec, entries: Sequence[Scored]) -> list[tuple[str, str]]:
