@@ -49,8 +49,11 @@ def run(rank: int, world: int, rendezvous: str) -> None:
     result = metric.compute()  # synchronised: the same on every rank
     single = hse.evaluate(data.preds, data.masks)
     assert result.to_json() == single.to_json(), "ranks must agree with a single process"
-    print(f"rank {rank}: {len(loader.sampler)} images here, HSE {result.hse:.6f} over {result.n_images} "
-          f"images (single process: {single.hse:.6f})")  # fmt: skip
+    for turn in range(world):  # one rank prints at a time, so the lines never interleave
+        if turn == rank:
+            print(f"rank {rank}: {len(loader.sampler)} images here, HSE {result.hse:.6f} over "
+                  f"{result.n_images} images (single process: {single.hse:.6f})", flush=True)  # fmt: skip
+        dist.barrier()
     dist.destroy_process_group()
 
 
