@@ -11,7 +11,7 @@ One job per module, in the order of a run:
 * :mod:`~hse.leaderboard.build` - all of it, written atomically (:func:`run_config`,
   :func:`write_leaderboard` for ready results).
 
-The command ``hse-leaderboard`` is :mod:`hse.cli.leaderboard`; see docs/leaderboard.md.
+The command ``hse-leaderboard`` is :mod:`hse.cli.leaderboard`; see docs/hse-leaderboard.md.
 """
 
 from .build import run_config, write_leaderboard
