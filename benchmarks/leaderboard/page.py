@@ -211,11 +211,13 @@ def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None,
     for row, (ds, results) in enumerate(tables_res.items()):
         ax_iou, ax_pdfa, ax_bg = axes[row]
         for n, res in results.items():
-            c = res.curve
+            c = res.curve.sort_values("threshold")
+            op = c[np.isclose(c["threshold"], res.threshold)]
             ax_iou.plot(c["threshold"], c["iou"], "-", color=colour[n], label=n)
             ax_pdfa.plot(np.maximum(c["fa_1e6"], 1e-2), c["pd"], "-", color=colour[n], label=n)
+            ax_pdfa.plot(np.maximum(op["fa_1e6"], 1e-2), op["pd"], "o", color=colour[n], ms=5)
         ax_iou.set(xlabel="threshold", ylabel="pixel IoU", title=f"{ds}: IoU against threshold", xlim=(0, 1))
-        ax_pdfa.set(xscale="log", xlabel="Fa (1e-6, log; 0 drawn at 0.01)", ylabel="Pd", title=f"{ds}: Pd against Fa")
+        ax_pdfa.set(xscale="log", xlabel="Fa (1e-6, log; 0 drawn at 0.01)", ylabel="Pd", title=f"{ds}: Pd against Fa (dot: p > 0.5)")
         for ax in (ax_iou, ax_pdfa):
             ax.grid(alpha=0.3)
         key, label = (("fa_per_mpx", "false-alarm px per Mpx"), ("false_targets_per_frame", "false targets per frame"))[row % 2]
