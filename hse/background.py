@@ -95,8 +95,12 @@ class BackgroundAlarms:
             "threshold": self.threshold,
             "n_frames": self.n_frames,
             "megapixels": self.megapixels,
-            "interval": {"method": "percentile bootstrap over frames", "level": self.level, "n": self.n,
-                         "seed": self.seed},  # fmt: skip
+            "interval": {
+                "method": "percentile bootstrap over frames",
+                "level": self.level,
+                "n": self.n,
+                "seed": self.seed,
+            },  # fmt: skip
             "scores": {key: iv.to_dict() for key, iv in self.scores.items()},
         }
 

@@ -39,7 +39,9 @@ def test_hand_computed_at_another_threshold():
     preds, masks = _frames()
     res = hse.evaluate(preds, masks)
     c = frame_counts(res, 0.7)  # p > 0.7: only the 0.9 pixel remains
-    assert c["fp"].tolist() == [1, 0, 1] and c["ft"].tolist() == [1, 0, 1] and c["pixels"].tolist() == [20] * 3
+    assert (
+        c["fp"].tolist() == [1, 0, 1] and c["ft"].tolist() == [1, 0, 1] and c["pixels"].tolist() == [20] * 3
+    )
     with pytest.warns(SmallSampleWarning):
         b = background_alarms(res, threshold=0.7)
     assert b["fa_per_mpx"].estimate == pytest.approx(2 / 60 * 1e6)

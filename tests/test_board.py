@@ -47,7 +47,17 @@ def board(shared_dir, tmp_path_factory):
     pytest.importorskip("matplotlib")
     mod = _load()
     tmp = tmp_path_factory.mktemp("board")
-    args = ["--shared", str(shared_dir), "--out", str(tmp / "out"), "--page", str(tmp / "page"), "--limit", "2", "-q"]
+    args = [
+        "--shared",
+        str(shared_dir),
+        "--out",
+        str(tmp / "out"),
+        "--page",
+        str(tmp / "page"),
+        "--limit",
+        "2",
+        "-q",
+    ]
     assert mod.main(args) == 0
     return mod, tmp, args
 
@@ -64,7 +74,10 @@ def test_tables_have_every_checkpoint(board, shared_dir):
         assert len(rs) == 8 and len({r["method"] for r in rs}) == 8, ds
         assert all(r["n_images"] == "2" for r in rs)
         if ds == "sirst-v2-background":
-            assert all(float(r["fa_per_mpx_low"]) <= float(r["fa_per_mpx"]) <= float(r["fa_per_mpx_high"]) for r in rs)
+            assert all(
+                float(r["fa_per_mpx_low"]) <= float(r["fa_per_mpx"]) <= float(r["fa_per_mpx_high"])
+                for r in rs
+            )
         else:
             assert all(float(r["hse_low"]) <= float(r["hse"]) <= float(r["hse_high"]) for r in rs)
             assert sorted({int(r["rank"]) for r in rs})[0] == 1
@@ -94,7 +107,11 @@ def test_provenance_is_complete(board, shared_dir):
     for c in prov["checkpoints"]:
         assert c["file"].startswith("shared:checkpoints/")
         assert c["sha256"] == _sha(shared_dir / c["file"].split(":", 1)[1])
-    assert [d["name"] for d in prov["datasets"]] == ["sirst-v2-unseen", "sirst-v2-background", "nuaa-idx427-test"]
+    assert [d["name"] for d in prov["datasets"]] == [
+        "sirst-v2-unseen",
+        "sirst-v2-background",
+        "nuaa-idx427-test",
+    ]
     for d in prov["datasets"]:
         assert d["split_files"] and len(d["hse_leaderboard_cache_keys"]) == 8
         for s in d["split_files"]:
@@ -119,14 +136,17 @@ def test_maps_are_native_and_rerun_is_cached_and_identical(board):
     # Every map has its image's size, also for the 256x256 protocols.
     from PIL import Image
 
+    shared = Path(args[args.index("--shared") + 1])
+    folders = [shared / "data" / "sirst-v2" / "images", shared / "data" / "nuaa-sirst" / "images"]
+    seen = 0
     for rec in (tmp / "out" / "maps").rglob("*.json"):
         meta = json.loads(rec.read_text())
-        if meta["family"] == "rpcanet":
-            arr = np.load(rec.with_suffix(".npy"), allow_pickle=False)
-            name = meta["image"]
-            img = next(p for p in (tmp / "out" / "preds").rglob(f"{Path(name).stem}.npy"))
-            assert arr.shape == np.load(img).shape and arr.shape != (256, 256)
-            break
+        image = next(f / meta["image"] for f in folders if (f / meta["image"]).is_file())
+        with Image.open(image) as im:
+            size = (im.height, im.width)
+        assert np.load(rec.with_suffix(".npy"), allow_pickle=False).shape == size
+        seen += meta["family"] in ("repisd", "rpcanet") and size != (256, 256)
+    assert seen == 2 * 6
 
 
 @pytest.mark.shared
@@ -156,7 +176,9 @@ def _release(shared_dir: Path, root: Path, n: int = 2) -> list[str]:
     for name in targets + backs:
         shutil.copyfile(v2 / "masks" / f"{name}.png", root / "annotations" / "masks" / f"{name}_pixels0.png")
     (root / "splits").mkdir()
-    (root / "splits" / "trainvaltest_v2target.txt").write_text("\n".join(targets))  # no final newline, as published
+    (root / "splits" / "trainvaltest_v2target.txt").write_text(
+        "\n".join(targets)
+    )  # no final newline, as published
     (root / "splits" / "v2background.txt").write_text("\n".join(backs))
     return targets + backs
 
@@ -178,7 +200,9 @@ def test_release_layout_with_data(board, shared_dir, tmp_path):
     v2 = [d for d in prov["datasets"] if d["name"].startswith("sirst-v2")]
     assert {d["layout"] for d in v2} == {"release"}
     assert [s["path"] for d in v2 for s in d["split_files"]] == [
-        "data:splits/trainvaltest_v2target.txt", "data:splits/v2background.txt"]
+        "data:splits/trainvaltest_v2target.txt",
+        "data:splits/v2background.txt",
+    ]
     cfg = (tmp / "out" / "leaderboard.toml").read_text()
     assert 'mask_suffix = "_pixels0"' in cfg
 
@@ -190,7 +214,9 @@ def test_release_layout_with_data(board, shared_dir, tmp_path):
 def test_a_missing_release_folder_is_a_clear_error(board, shared_dir, tmp_path, capsys):
     mod, tmp, _ = board
     (tmp_path / "empty").mkdir()
-    rc = mod.main(["--shared", str(shared_dir), "--out", str(tmp_path / "o"), "--data", str(tmp_path / "empty"), "-q"])
+    rc = mod.main(
+        ["--shared", str(shared_dir), "--out", str(tmp_path / "o"), "--data", str(tmp_path / "empty"), "-q"]
+    )
     assert rc == 2
     err = capsys.readouterr().err
     assert "trainvaltest_v2target.txt: split file not found" in err and "release layout" in err

@@ -67,7 +67,10 @@ LESPS_NAMES = ("ACM_full", "ACM_LESPS_centroid", "ACM_LESPS_coarse",
 def checkpoints(shared: Path) -> list[Checkpoint]:
     """The eight checkpoints of ``shared/checkpoints``, in a fixed order."""
     root = shared / "checkpoints"
-    out = [Checkpoint(n, "lesps", root / "lesps" / f"{n}.pth.tar", LESPS_PAPER, "50_50/train") for n in LESPS_NAMES]
+    out = [
+        Checkpoint(n, "lesps", root / "lesps" / f"{n}.pth.tar", LESPS_PAPER, "50_50/train")
+        for n in LESPS_NAMES
+    ]
     out.append(Checkpoint("RepISD_NUAA_deploy", "repisd", root / "repisd" / "RepISD_NUAA_deploy.pth.tar",
                           "Wu et al., RepISD-Net, IEEE TGRS 2023", "idx_427/trainval"))  # fmt: skip
     out.append(Checkpoint("RPCANet_SIRST", "rpcanet", root / "rpcanet" / "RPCANet_SIRST.pkl",
@@ -76,7 +79,9 @@ def checkpoints(shared: Path) -> list[Checkpoint]:
     if missing:
         from hse.errors import InputError
 
-        raise InputError(f"checkpoint file(s) not found: {', '.join(missing)}; is --shared the shared data folder?")
+        raise InputError(
+            f"checkpoint file(s) not found: {', '.join(missing)}; is --shared the shared data folder?"
+        )
     return out
 
 
@@ -142,7 +147,9 @@ def compute_map(ckpt: Checkpoint, image: Path, cache: Path, key: str) -> Path:
     return npy
 
 
-def _run_unit(ckpt: Checkpoint, images: list[str], cache: str, threads: int) -> list[tuple[str, str, bool, str]]:
+def _run_unit(
+    ckpt: Checkpoint, images: list[str], cache: str, threads: int
+) -> list[tuple[str, str, bool, str]]:
     """Worker: the maps of ``images`` for ``ckpt``; returns (image, map path, computed, why) rows."""
     import torch
 
@@ -177,7 +184,9 @@ def ensure_maps(
     Returns ``{(checkpoint name, str(image path)): map path}``. ``jobs`` worker processes (spawned,
     ``threads`` torch threads each) take chunks of ``chunk`` images, the slowest family first."""
     cache.mkdir(parents=True, exist_ok=True)
-    units = [(c, [str(p) for p in images[i : i + chunk]]) for c in ckpts for i in range(0, len(images), chunk)]
+    units = [
+        (c, [str(p) for p in images[i : i + chunk]]) for c in ckpts for i in range(0, len(images), chunk)
+    ]
     units.sort(key=lambda u: -_COST.get(u[0].family, 1))
     out: dict[tuple[str, str], Path] = {}
     done = computed = 0

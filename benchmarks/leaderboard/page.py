@@ -16,16 +16,15 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import maps
 import numpy as np
+import sources
 
 from hse import __version__ as HSE_VERSION
 from hse.background import BACKGROUND_SCORES, background_alarms, frame_counts
 from hse.io import AtomicOutputs
 from hse.leaderboard.ranks import tied_ranks
 from hse.report import fmt_num, markdown_table, operating_metrics, pct
-
-import maps
-import sources
 
 FIGURE = "img/leaderboard_curves.png"
 PROTOCOLS = {
@@ -147,7 +146,9 @@ def _kendall(a: list[str], b: list[str]) -> float:
     return (conc - disc) / pairs if pairs else float("nan")
 
 
-def facts(tables: dict[str, list[dict]], bg: list[dict] | None, claims: list[dict], leak: tuple[int, int]) -> str:
+def facts(
+    tables: dict[str, list[dict]], bg: list[dict] | None, claims: list[dict], leak: tuple[int, int]
+) -> str:
     """The measured facts, as sentences computed from the tables."""
     out = []
     for name, rows in tables.items():
@@ -217,18 +218,34 @@ def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None,
             ax_pdfa.plot(np.maximum(c["fa_1e6"], 1e-2), c["pd"], "-", color=colour[n], label=n)
             ax_pdfa.plot(np.maximum(op["fa_1e6"], 1e-2), op["pd"], "o", color=colour[n], ms=5)
         ax_iou.set(xlabel="threshold", ylabel="pixel IoU", title=f"{ds}: IoU against threshold", xlim=(0, 1))
-        ax_pdfa.set(xscale="log", xlabel="Fa (1e-6, log; 0 drawn at 0.01)", ylabel="Pd", title=f"{ds}: Pd against Fa (dot: p > 0.5)")
+        ax_pdfa.set(
+            xscale="log",
+            xlabel="Fa (1e-6, log; 0 drawn at 0.01)",
+            ylabel="Pd",
+            title=f"{ds}: Pd against Fa (dot: p > 0.5)",
+        )
         for ax in (ax_iou, ax_pdfa):
             ax.grid(alpha=0.3)
-        key, label = (("fa_per_mpx", "false-alarm px per Mpx"), ("false_targets_per_frame", "false targets per frame"))[row % 2]
+        key, label = (
+            ("fa_per_mpx", "false-alarm px per Mpx"),
+            ("false_targets_per_frame", "false targets per frame"),
+        )[row % 2]
         if bg_res:
             for n, res in bg_res.items():
                 vals = []
                 for t in res.grid:
                     fc = frame_counts(res, float(t))
-                    vals.append(1e6 * fc["fp"].sum() / fc["pixels"].sum() if key == "fa_per_mpx" else fc["ft"].mean())
+                    vals.append(
+                        1e6 * fc["fp"].sum() / fc["pixels"].sum() if key == "fa_per_mpx" else fc["ft"].mean()
+                    )
                 ax_bg.plot(res.grid, np.maximum(vals, 1e-2), "-", color=colour[n], label=n)
-            ax_bg.set(yscale="log", xlabel="threshold", ylabel=label, title=f"background frames: {label}", xlim=(0, 1))
+            ax_bg.set(
+                yscale="log",
+                xlabel="threshold",
+                ylabel=label,
+                title=f"background frames: {label}",
+                xlim=(0, 1),
+            )
             ax_bg.grid(alpha=0.3)
         else:
             ax_bg.axis("off")
@@ -250,17 +267,41 @@ def provenance(datasets, ckpts, scored, args, commands, settings, ci, root_of) -
         "settings": settings,
         "intervals": {"method": "percentile bootstrap over images", **ci},
         "map_cache_format": maps.MAP_FORMAT,
-        "checkpoints": [{"name": c.name, "family": c.family, "file": root_of(c.path), "sha256": c.sha256,
-                         "paper": c.paper, "trained_on": f"NUAA-SIRST {c.trained_on}"} for c in ckpts],  # fmt: skip
-        "datasets": [{
-            "name": d.name, "title": d.title, "layout": d.layout, "n_images": len(d.names),
-            "limit": args.limit, "background": d.background,
-            "split_files": [{"path": root_of(p), "sha256": sources.sha256_file(p)} for p in d.split_files],
-            "mask_fixes": [{"name": n, "mask": root_of(d.masks[d.names.index(n)]),
-                            "sha256": sources.sha256_file(d.masks[d.names.index(n)]), "why": why}
-                           for n, why in sorted(d.fixes.items())],
-            "hse_leaderboard_cache_keys": {s.method: s.key for s in scored[d.name]},
-        } for d in datasets],  # fmt: skip
+        "checkpoints": [
+            {
+                "name": c.name,
+                "family": c.family,
+                "file": root_of(c.path),
+                "sha256": c.sha256,
+                "paper": c.paper,
+                "trained_on": f"NUAA-SIRST {c.trained_on}",
+            }
+            for c in ckpts
+        ],  # fmt: skip
+        "datasets": [
+            {
+                "name": d.name,
+                "title": d.title,
+                "layout": d.layout,
+                "n_images": len(d.names),
+                "limit": args.limit,
+                "background": d.background,
+                "split_files": [
+                    {"path": root_of(p), "sha256": sources.sha256_file(p)} for p in d.split_files
+                ],
+                "mask_fixes": [
+                    {
+                        "name": n,
+                        "mask": root_of(d.masks[d.names.index(n)]),
+                        "sha256": sources.sha256_file(d.masks[d.names.index(n)]),
+                        "why": why,
+                    }
+                    for n, why in sorted(d.fixes.items())
+                ],
+                "hse_leaderboard_cache_keys": {s.method: s.key for s in scored[d.name]},
+            }
+            for d in datasets
+        ],  # fmt: skip
     }
 
 
@@ -329,8 +370,12 @@ def write_page(page_dir: Path, datasets, ckpts, scored, args, commands, settings
             rec = {k: r.get(k) for k in CSV_COLUMNS}
             rec.update(dataset=d.name, family=ck[r["method"]].family, trained_on=ck[r["method"]].trained_on,
                        rank_leader=r.get("leader"))  # fmt: skip
-            w.writerow({k: (repr(v) if isinstance(v, float) and math.isfinite(v) else v) for k, v in rec.items()})
-    prov = provenance(datasets, ckpts, scored, args, commands, {k: v for k, v in settings.items()}, ci, root_of)
+            w.writerow(
+                {k: (repr(v) if isinstance(v, float) and math.isfinite(v) else v) for k, v in rec.items()}
+            )
+    prov = provenance(
+        datasets, ckpts, scored, args, commands, {k: v for k, v in settings.items()}, ci, root_of
+    )
     prov["tables"] = {**tables, **({bg_ds.name: bg} if bg_ds else {})}
     prov["published_claims"] = claims
     prov["leakage"] = {"idx_427/test in 50_50/train": leak[0], "idx_427/test images": leak[1]}
@@ -341,7 +386,12 @@ def write_page(page_dir: Path, datasets, ckpts, scored, args, commands, settings
         (page_dir / "img").mkdir(parents=True, exist_ok=True)
         out.add(page_dir / "leaderboard.md", markdown)
         out.add(page_dir / "leaderboard.csv", csv_buf.getvalue())
-        out.add(page_dir / "leaderboard.json", json.dumps(_plain(prov), indent=1, sort_keys=True, allow_nan=False) + "\n")
-        out.add_via(page_dir / FIGURE, lambda tmp: fig.savefig(tmp, format="png", dpi=90, metadata={"Software": None}))
+        out.add(
+            page_dir / "leaderboard.json",
+            json.dumps(_plain(prov), indent=1, sort_keys=True, allow_nan=False) + "\n",
+        )
+        out.add_via(
+            page_dir / FIGURE, lambda tmp: fig.savefig(tmp, format="png", dpi=90, metadata={"Software": None})
+        )
         written = out.paths
     return written

@@ -47,7 +47,9 @@ CI = {"n": 1000, "seed": 0, "level": 0.95}
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, required=True, help="the shared data folder (checkpoints, data)")
-    ap.add_argument("--out", type=Path, required=True, help="working folder: map cache, config, hse-leaderboard")
+    ap.add_argument(
+        "--out", type=Path, required=True, help="working folder: map cache, config, hse-leaderboard"
+    )
     ap.add_argument("--data", type=Path, default=None, help="a full SIRST-v2 release copy (its own layout)")
     ap.add_argument("--page", type=Path, default=None, help="where the page goes (default: OUT/page)")
     ap.add_argument("--limit", type=int, default=None, help="only the first K images of each dataset")
@@ -137,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         datasets = sources.load_datasets(args.shared, args.data, args.limit)
         ckpts = maps.checkpoints(args.shared)
         images = [p for ds in datasets for p in ds.images]
-        log(f"{len(ckpts)} checkpoints x {len(images)} images ({', '.join(f'{d.name} {len(d.names)}' for d in datasets)})")
+        log(
+            f"{len(ckpts)} checkpoints x {len(images)} images ({', '.join(f'{d.name} {len(d.names)}' for d in datasets)})"
+        )
         found = maps.ensure_maps(ckpts, images, out / "maps", jobs=args.jobs, threads=args.threads, log=log)
         folders = prediction_folders(datasets, ckpts, found, out)
         for ds in datasets:

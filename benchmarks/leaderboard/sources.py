@@ -78,7 +78,9 @@ def _check_partition(union: Path, parts: list[list[str]]) -> None:
     listed = set(read_split(union))
     joined = [n for p in parts for n in p]
     if len(joined) != len(set(joined)) or set(joined) != listed:
-        raise InputError(f"{union}: does not equal v2_targets.txt + backgrounds_sample.txt; is the copy complete?")
+        raise InputError(
+            f"{union}: does not equal v2_targets.txt + backgrounds_sample.txt; is the copy complete?"
+        )
 
 
 def sirst_v2_shared(root: Path, limit: int | None = None) -> list[Dataset]:
@@ -147,7 +149,11 @@ def nuaa_idx427_test(root: Path, limit: int | None = None) -> Dataset:
 
 def load_datasets(shared: Path, data: Path | None = None, limit: int | None = None) -> list[Dataset]:
     """The three datasets in :data:`DATASETS` order; SIRST-v2 from ``data`` (a release copy) if given."""
-    v2 = sirst_v2_release(data, limit) if data is not None else sirst_v2_shared(shared / "data" / "sirst-v2", limit)
+    v2 = (
+        sirst_v2_release(data, limit)
+        if data is not None
+        else sirst_v2_shared(shared / "data" / "sirst-v2", limit)
+    )
     return [*v2, nuaa_idx427_test(shared / "data" / "nuaa-sirst", limit)]
 
 
