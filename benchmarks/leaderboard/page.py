@@ -16,6 +16,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
+import facts
 import maps
 import numpy as np
 import sources
@@ -132,70 +133,6 @@ def _claims_table(claims: list[dict], idx_rows: dict[str, dict] | None) -> str:
         body.append([c["checkpoint"], c["source"], split, proto, c["iou"] or "-", c["niou"] or "-", c["pd"] or "-",
                      f"{c['fa']} ({c['fa_unit']})" if c["fa"] else "-", *here])  # fmt: skip
     return markdown_table(head, body, "llllrrrrrrrr")
-
-
-def _kendall(a: list[str], b: list[str]) -> float:
-    """Kendall's tau between two orders of the same names (no ties)."""
-    pos = {n: i for i, n in enumerate(b)}
-    conc = disc = 0
-    for i in range(len(a)):
-        for j in range(i + 1, len(a)):
-            s = pos[a[i]] < pos[a[j]]
-            conc, disc = conc + s, disc + (not s)
-    pairs = conc + disc
-    return (conc - disc) / pairs if pairs else float("nan")
-
-
-def facts(
-    tables: dict[str, list[dict]], bg: list[dict] | None, claims: list[dict], leak: tuple[int, int]
-) -> str:
-    """The measured facts, as sentences computed from the tables."""
-    out = []
-    for name, rows in tables.items():
-        lead = [r["method"] for r in rows if r["rank"] == 1]
-        top, last = rows[0], rows[-1]
-        out.append(f"On {name}, {top['method']} has the highest HSE ({fmt_num(top['hse'], 3)}, 95% CI "
-                   f"{fmt_num(top['hse_low'], 3)}-{fmt_num(top['hse_high'], 3)}); "
-                   f"{len(lead)} checkpoint(s) share rank 1 ({', '.join(lead)}); the lowest is {last['method']} "
-                   f"({fmt_num(last['hse'], 3)}).")  # fmt: skip
-    if len(tables) == 2:
-        (na, ra), (nb, rb) = tables.items()
-        oa, ob = [r["method"] for r in ra], [r["method"] for r in rb]
-        tau = _kendall(oa, ob)
-        hse_a, hse_b = {r["method"]: r["hse"] for r in ra}, {r["method"]: r["hse"] for r in rb}
-        drop = {m: hse_b[m] - hse_a[m] for m in oa}
-        big = max(drop, key=lambda m: drop[m])
-        out.append(f"The HSE order of the two target sets agrees with Kendall's tau = {tau:.2f} "
-                   f"(1: same order). Every checkpoint scores {'higher' if min(drop.values()) > 0 else 'differently'} "
-                   f"on {nb} than on {na} (HSE difference {min(drop.values()):+.3f} to {max(drop.values()):+.3f}, "
-                   f"largest for {big}).")  # fmt: skip
-        for base in ("ACM", "ALCNet"):
-            full = f"{base}_full"
-            if full in hse_a:
-                lesps = [m for m in oa if m.startswith(f"{base}_LESPS")]
-                beats = [m for m in lesps if hse_a[m] > hse_a[full]]
-                out.append(f"{base}: {len(beats)} of {len(lesps)} LESPS (point-label) checkpoints score above the "
-                           f"fully supervised {full} on {na} (HSE {fmt_num(hse_a[full], 3)} for {full}; "
-                           + ", ".join(f"{m} {fmt_num(hse_a[m], 3)}" for m in lesps) + ").")  # fmt: skip
-        paper = {c["checkpoint"]: float(c["iou"]) for c in claims if c["family"] == "lesps" and c["iou"]}
-        if len(paper) > 1 and all(m in hse_a for m in paper):
-            iou_a = {r["method"]: r["iou"] for r in ra}
-            po = sorted(paper, key=lambda m: -paper[m])
-            ho = sorted(paper, key=lambda m: -iou_a[m])
-            out.append(f"Among the six LESPS checkpoints, the paper's IoU order (50_50/test) and the IoU order at 0.5 "
-                       f"here on {na} agree with Kendall's tau = {_kendall(po, ho):.2f}; the paper puts {po[0]} "
-                       f"first, {na} puts {ho[0]} first.")  # fmt: skip
-    if bg:
-        lo, hi = bg[0], bg[-1]
-        ft = sorted(bg, key=lambda r: r["false_targets_per_frame"])
-        out.append(f"On background-only frames at p > 0.5 the false-alarm pixels per megapixel range from "
-                   f"{fmt_num(lo['fa_per_mpx'], 1)} ({lo['method']}) to {fmt_num(hi['fa_per_mpx'], 1)} ({hi['method']}), "
-                   f"and false targets per frame from {fmt_num(ft[0]['false_targets_per_frame'], 2)} ({ft[0]['method']}) "
-                   f"to {fmt_num(ft[-1]['false_targets_per_frame'], 2)} ({ft[-1]['method']}).")  # fmt: skip
-    out.append(f"Leakage: {leak[0]} of the {leak[1]} idx_427/test images scored here are in NUAA-SIRST 50_50/train, "
-               "which the six LESPS checkpoints trained on (SIRST3); RepISD-Net and RPCANet trained on idx_427/trainval, "
-               "which has no image in common with idx_427/test. No checkpoint saw a SIRST-v2 image.")  # fmt: skip
-    return " ".join(out)
 
 
 def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None, names: list[str]):
@@ -338,7 +275,7 @@ def write_page(page_dir: Path, datasets, ckpts, scored, args, commands, settings
           "Ranks: the leader has the best HSE; a method shares the rank of its group's leader when the paired "
           "bootstrap test of the HSE difference is not significant or the HSE intervals overlap "
           "(docs/hse-leaderboard.md, \"Ranks with ties\").", "",
-          "## What it shows (measured)", "", facts(tables, bg, claims, leak), "",
+          "## What it shows (measured)", "", *(f"- {f}" for f in facts.all_facts(tables, bg, claims, leak)), "",
           f"![all eight checkpoints]({FIGURE})", ""]  # fmt: skip
     for d in datasets:
         md += [f"## {d.title} (`{d.name}`, {len(d.names)} images)", ""]
