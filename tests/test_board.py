@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "leaderboard" / "run.py"
+DATASETS = ["sirst-v2-unseen", "sirst-v2-targets", "sirst-v2-background", "nuaa-idx427-test"]
 PAGE_FILES = ("leaderboard.md", "leaderboard.csv", "leaderboard.json", "img/leaderboard_curves.png")
 
 
@@ -69,10 +70,10 @@ def test_tables_have_every_checkpoint(board, shared_dir):
     by_ds = {}
     for r in rows:
         by_ds.setdefault(r["dataset"], []).append(r)
-    assert sorted(by_ds) == ["nuaa-idx427-test", "sirst-v2-background", "sirst-v2-unseen"]
+    assert sorted(by_ds) == ["nuaa-idx427-test", "sirst-v2-background", "sirst-v2-targets", "sirst-v2-unseen"]
     for ds, rs in by_ds.items():
         assert len(rs) == 8 and len({r["method"] for r in rs}) == 8, ds
-        assert all(r["n_images"] == "2" for r in rs)
+        assert all(r["n_images"] == ("4" if ds == "sirst-v2-unseen" else "2") for r in rs)
         if ds == "sirst-v2-background":
             assert all(
                 float(r["fa_per_mpx_low"]) <= float(r["fa_per_mpx"]) <= float(r["fa_per_mpx_high"])
@@ -90,7 +91,7 @@ def test_tables_have_every_checkpoint(board, shared_dir):
     from hse.leaderboard import load_config
 
     cfg = load_config(tmp / "out" / "leaderboard.toml")
-    assert [d.name for d in cfg.datasets] == ["sirst-v2-unseen", "sirst-v2-background", "nuaa-idx427-test"]
+    assert [d.name for d in cfg.datasets] == DATASETS
     assert len(cfg.methods) == 8
 
 
@@ -130,7 +131,7 @@ def test_maps_are_native_and_rerun_is_cached_and_identical(board):
     assert mod.main(args) == 0
     assert _page(tmp / "page") == before
     assert {p: p.stat().st_mtime_ns for p in (tmp / "out" / "maps").rglob("*.npy")} == maps_before
-    for ds in ("sirst-v2-unseen", "sirst-v2-background", "nuaa-idx427-test"):
+    for ds in DATASETS:
         with open(tmp / "out" / "hse-leaderboard" / f"{ds}.csv", newline="") as fh:
             assert {r["cached"] for r in csv.DictReader(fh)} == {"true"}, ds
     # Every map has its image's size, also for the 256x256 protocols.
@@ -195,11 +196,13 @@ def test_release_layout_with_data(board, shared_dir, tmp_path):
     assert {p: p.stat().st_mtime_ns for p in (tmp / "out" / "maps").rglob("*.npy")} == maps_before
     shared_rows = [r for r in _rows(tmp / "page") if r["dataset"].startswith("sirst-v2")]
     release_rows = [r for r in _rows(tmp_path / "page") if r["dataset"].startswith("sirst-v2")]
-    assert release_rows == shared_rows and len(release_rows) == 16
+    assert release_rows == shared_rows and len(release_rows) == 24
     prov = json.loads((tmp_path / "page" / "leaderboard.json").read_text())
     v2 = [d for d in prov["datasets"] if d["name"].startswith("sirst-v2")]
     assert {d["layout"] for d in v2} == {"release"}
     assert [s["path"] for d in v2 for s in d["split_files"]] == [
+        "data:splits/trainvaltest_v2target.txt",
+        "data:splits/v2background.txt",
         "data:splits/trainvaltest_v2target.txt",
         "data:splits/v2background.txt",
     ]

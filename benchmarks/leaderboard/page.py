@@ -28,6 +28,8 @@ from hse.leaderboard.ranks import tied_ranks
 from hse.report import fmt_num, markdown_table, operating_metrics, pct
 
 FIGURE = "img/leaderboard_curves.png"
+#: The target tables, in the order the facts read them: targets and backgrounds, targets alone, NUAA-SIRST.
+TABLES = ("sirst-v2-unseen", "sirst-v2-targets", "nuaa-idx427-test")
 PROTOCOLS = {
     "lesps": ("NUAA-SIRST 50_50/test (214 images)",
               "BasicIRSTD mIoU / PD_FA: pooled IoU at p > 0.5, centroid distance < 3 px, Fa = unmatched "
@@ -135,6 +137,18 @@ def _claims_table(claims: list[dict], idx_rows: dict[str, dict] | None) -> str:
     return markdown_table(head, body, "llllrrrrrrrr")
 
 
+BG_PANELS = (("fa_per_mpx", "false-alarm px per Mpx"), ("false_targets_per_frame", "false targets per frame"),
+             ("frames_with_alarm", "share of frames with an alarm"))  # fmt: skip
+
+
+def _bg_value(key: str, fc: dict[str, np.ndarray]) -> float:
+    if key == "fa_per_mpx":
+        return float(1e6 * fc["fp"].sum() / fc["pixels"].sum())
+    if key == "false_targets_per_frame":
+        return float(fc["ft"].mean())
+    return float((fc["fp"] > 0).mean())
+
+
 def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None, names: list[str]):
     """One figure: per target set pixel IoU against threshold and Pd against Fa, and the background
     false alarms against threshold; one colour per checkpoint throughout."""
@@ -163,19 +177,14 @@ def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None,
         )
         for ax in (ax_iou, ax_pdfa):
             ax.grid(alpha=0.3)
-        key, label = (
-            ("fa_per_mpx", "false-alarm px per Mpx"),
-            ("false_targets_per_frame", "false targets per frame"),
-        )[row % 2]
+        key, label = BG_PANELS[row % len(BG_PANELS)]
         if bg_res:
             for n, res in bg_res.items():
                 vals = []
                 for t in res.grid:
                     fc = frame_counts(res, float(t))
-                    vals.append(
-                        1e6 * fc["fp"].sum() / fc["pixels"].sum() if key == "fa_per_mpx" else fc["ft"].mean()
-                    )
-                ax_bg.plot(res.grid, np.maximum(vals, 1e-2), "-", color=colour[n], label=n)
+                    vals.append(_bg_value(key, fc))
+                ax_bg.plot(res.grid, np.maximum(vals, 1e-3), "-", color=colour[n], label=n)
             ax_bg.set(
                 yscale="log",
                 xlabel="threshold",
@@ -275,7 +284,7 @@ def write_page(page_dir: Path, datasets, ckpts, scored, args, commands, settings
           "Ranks: the leader has the best HSE; a method shares the rank of its group's leader when the paired "
           "bootstrap test of the HSE difference is not significant or the HSE intervals overlap "
           "(docs/hse-leaderboard.md, \"Ranks with ties\").", "",
-          "## What it shows (measured)", "", *(f"- {f}" for f in facts.all_facts(tables, bg, claims, leak)), "",
+          "## What it shows (measured)", "", *(f"- {f}" for f in facts.all_facts(tables, bg, claims, leak, *TABLES)), "",
           f"![all eight checkpoints]({FIGURE})", ""]  # fmt: skip
     for d in datasets:
         md += [f"## {d.title} (`{d.name}`, {len(d.names)} images)", ""]

@@ -138,7 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         datasets = sources.load_datasets(args.shared, args.data, args.limit)
         ckpts = maps.checkpoints(args.shared)
-        images = [p for ds in datasets for p in ds.images]
+        images = list(
+            dict.fromkeys(p for ds in datasets for p in ds.images)
+        )  # the unseen set repeats two others
         log(
             f"{len(ckpts)} checkpoints x {len(images)} images ({', '.join(f'{d.name} {len(d.names)}' for d in datasets)})"
         )

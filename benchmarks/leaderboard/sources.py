@@ -2,9 +2,10 @@
 
 Three datasets, all read from files and described by :class:`Dataset`:
 
-* ``sirst-v2-unseen``: the SIRST-v2 target images that no NUAA-SIRST split contains
-  (``sirst-v2/splits/v2_targets.txt``, the target half of ``unseen_by_nuaa.txt``);
-* ``sirst-v2-background``: SIRST-v2 background-only frames (all-zero masks; every detection there is a
+* ``sirst-v2-unseen``: every SIRST-v2 image no NUAA-SIRST split contains (``unseen_by_nuaa.txt``: the
+  target images and the background frames below, together);
+* ``sirst-v2-targets``: its target images (``sirst-v2/splits/v2_targets.txt``);
+* ``sirst-v2-background``: its background-only frames (all-zero masks; every detection there is a
   false alarm): the shared 100-frame sample, or all 510 frames of a full release copy (``--data``);
 * ``nuaa-idx427-test``: NUAA-SIRST ``idx_427/test`` (86 images), the one split on which all eight
   checkpoints can be compared, with the corrected ``Misc_111`` mask.
@@ -24,7 +25,7 @@ from hse.errors import InputError
 from hse.io import read_split
 
 #: The dataset names, in the page's order.
-DATASETS = ("sirst-v2-unseen", "sirst-v2-background", "nuaa-idx427-test")
+DATASETS = ("sirst-v2-unseen", "sirst-v2-targets", "sirst-v2-background", "nuaa-idx427-test")
 
 
 @dataclass
@@ -83,8 +84,16 @@ def _check_partition(union: Path, parts: list[list[str]]) -> None:
         )
 
 
+def _union(targets: Dataset, backs: Dataset, split_files: list[Path]) -> Dataset:
+    """The target images and the background frames as one set (the unseen split as published)."""
+    return Dataset("sirst-v2-unseen", "SIRST-v2, every image no NUAA-SIRST split contains (targets and backgrounds)",
+                   targets.names + backs.names, targets.images + backs.images, targets.masks + backs.masks,
+                   split_files, False, layout=targets.layout, mask_dir=targets.mask_dir,
+                   mask_suffix=targets.mask_suffix)  # fmt: skip
+
+
 def sirst_v2_shared(root: Path, limit: int | None = None) -> list[Dataset]:
-    """The two SIRST-v2 datasets from the shared copy (``images/<name>.png``, ``masks/<name>.png``)."""
+    """The three SIRST-v2 datasets from the shared copy (``images/<name>.png``, ``masks/<name>.png``)."""
     splits = root / "splits"
     targets, backs = splits / "v2_targets.txt", splits / "backgrounds_sample.txt"
     if limit is None:
@@ -92,25 +101,24 @@ def sirst_v2_shared(root: Path, limit: int | None = None) -> list[Dataset]:
     hint = f"is {root} the shared SIRST-v2 folder?"
     out = []
     for name, title, split, bg in (
-        ("sirst-v2-unseen", "SIRST-v2, images no NUAA-SIRST split contains", targets, False),
+        ("sirst-v2-targets", "SIRST-v2 target images no NUAA-SIRST split contains", targets, False),
         ("sirst-v2-background", "SIRST-v2 background-only frames (seeded 100 of 510)", backs, True),
     ):
         names = _names(split, limit)
         images = _existing([root / "images" / f"{n}.png" for n in names], "image", hint)
         masks = _existing([root / "masks" / f"{n}.png" for n in names], "mask", hint)
-        out.append(Dataset(name, title, names, images, masks, [split, splits / "unseen_by_nuaa.txt"], bg,
-                           mask_dir=root / "masks"))  # fmt: skip
-    return out
+        out.append(Dataset(name, title, names, images, masks, [split], bg, mask_dir=root / "masks"))
+    return [_union(*out, [splits / "unseen_by_nuaa.txt", targets, backs]), *out]
 
 
 def sirst_v2_release(root: Path, limit: int | None = None) -> list[Dataset]:
-    """The two SIRST-v2 datasets from a full release copy in its own layout (see the module doc)."""
+    """The three SIRST-v2 datasets from a full release copy in its own layout (see the module doc)."""
     splits = root / "splits"
     hint = (f"--data expects the SIRST-v2 release layout (images/targets, images/backgrounds, "
             f"annotations/masks/<name>_pixels0.png, splits/) under {root}")  # fmt: skip
     out = []
     for name, title, split, sub, bg in (
-        ("sirst-v2-unseen", "SIRST-v2, images no NUAA-SIRST split contains", "trainvaltest_v2target.txt",
+        ("sirst-v2-targets", "SIRST-v2 target images no NUAA-SIRST split contains", "trainvaltest_v2target.txt",
          "targets", False),
         ("sirst-v2-background", "SIRST-v2 background-only frames (release)", "v2background.txt",
          "backgrounds", True),
@@ -123,7 +131,7 @@ def sirst_v2_release(root: Path, limit: int | None = None) -> list[Dataset]:
         masks = _existing([root / "annotations" / "masks" / f"{n}_pixels0.png" for n in names], "mask", hint)
         out.append(Dataset(name, title, names, images, masks, [split_path], bg, layout="release",
                            mask_dir=root / "annotations" / "masks", mask_suffix="_pixels0"))  # fmt: skip
-    return out
+    return [_union(*out, [d.split_files[0] for d in out]), *out]
 
 
 def nuaa_idx427_test(root: Path, limit: int | None = None) -> Dataset:
