@@ -108,11 +108,7 @@ def test_provenance_is_complete(board, shared_dir):
     for c in prov["checkpoints"]:
         assert c["file"].startswith("shared:checkpoints/")
         assert c["sha256"] == _sha(shared_dir / c["file"].split(":", 1)[1])
-    assert [d["name"] for d in prov["datasets"]] == [
-        "sirst-v2-unseen",
-        "sirst-v2-background",
-        "nuaa-idx427-test",
-    ]
+    assert [d["name"] for d in prov["datasets"]] == DATASETS
     for d in prov["datasets"]:
         assert d["split_files"] and len(d["hse_leaderboard_cache_keys"]) == 8
         for s in d["split_files"]:
