@@ -184,11 +184,12 @@ def figure(tables_res: dict[str, dict[str, Any]], bg_res: dict[str, Any] | None,
                 for t in res.grid:
                     fc = frame_counts(res, float(t))
                     vals.append(_bg_value(key, fc))
-                ax_bg.plot(res.grid, np.maximum(vals, 1e-3), "-", color=colour[n], label=n)
+                shares = key == "frames_with_alarm"
+                ax_bg.plot(res.grid, vals if shares else np.maximum(vals, 1e-3), "-", color=colour[n], label=n)
             ax_bg.set(
-                yscale="log",
+                yscale="linear" if shares else "log",
                 xlabel="threshold",
-                ylabel=label,
+                ylabel=label if shares else f"{label} (log; 0 drawn at 0.001)",
                 title=f"background frames: {label}",
                 xlim=(0, 1),
             )
