@@ -74,3 +74,19 @@ def test_tied_ranks_identical_methods_and_refusal():
     assert [r["rank"] for r in rows] == [1, 1] and rows[1]["p_vs_leader"] == pytest.approx(1.0)
     with pytest.raises(InputError):
         tied_ranks({})
+
+
+def test_leaderboard_rows_carry_the_tied_rank():
+    from hse.leaderboard import leaderboard_rows, render_csv, render_markdown
+
+    masks, preds = _data(n=30, seed=4)
+    results = {k: hse.evaluate(v, masks) for k, v in preds.items()}
+    rows = leaderboard_rows(results, ci_n=300)
+    expected = {r["method"]: r["rank"] for r in tied_ranks(results, n=300)}
+    assert {r["method"]: r["rank_tied"] for r in rows} == expected
+    assert "| rank (ties) |" in render_markdown(rows)
+    header, *lines = render_csv(rows).splitlines()
+    assert header.endswith(",rank_tied") and [ln.rsplit(",", 1)[1] for ln in lines] == [
+        str(expected[r["method"]]) for r in rows
+    ]
+    assert all("rank_tied" not in r for r in leaderboard_rows(results, ci=False))
