@@ -6,9 +6,10 @@ These numbers come from an evaluated :class:`hse.Result` (its per-image counters
 threshold of its grid:
 
 * ``fa_per_mpx``: false-alarm pixels per megapixel, ``1e6 * sum(FP pixels) / sum(pixels)`` (pooled over
-  frames, the pixel-level Fa of Dai et al., WACV 2021, in 1e-6, here with no target pixel to exclude);
-* ``false_targets_per_frame``: predicted components per frame, ``sum(components) / frames`` (the
-  false-target count of the shooting-rule Pd/Fa of Wang et al., ICCV 2019, per frame);
+  frames: the pixel Fa of the BasicIRSTD toolbox and of Dai et al., WACV 2021, in 1e-6, with no target
+  pixel to exclude);
+* ``false_targets_per_frame``: predicted components per frame, ``sum(components) / frames`` (hse's
+  unmatched predicted components, docs/metrics.md, which here are all of them);
 * ``frames_with_alarm``: the share of frames with at least one predicted pixel.
 
 Intervals resample frames with replacement (:func:`hse.stats.resample.resample_counts`, the same
