@@ -1,6 +1,6 @@
 """``hse-leaderboard CONFIG [--out DIR] [--force] [--jobs N]``: score many methods, rank them by HSE.
 
-For every dataset of the configuration (docs/leaderboard.md) it writes a Markdown table, a CSV and a
+For every dataset of the configuration (docs/hse-leaderboard.md) it writes a Markdown table, a CSV and a
 PNG, plus one ``leaderboard.md`` with all datasets; results are cached under ``OUT/.cache/``. The work
 is :mod:`hse.leaderboard`; this module reads the command line.
 """
@@ -24,7 +24,7 @@ PROG = "hse-leaderboard"
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog=PROG,
-        description="Score several methods on one or more datasets and rank them by HSE (see docs/leaderboard.md).",
+        description="Score several methods on one or more datasets and rank them by HSE (see docs/hse-leaderboard.md).",
         epilog=EXIT_CODES,
     )
     p.add_argument("config", metavar="CONFIG", help="leaderboard TOML file")

@@ -6,17 +6,19 @@ One job per module, in the order of a run:
 * :mod:`~hse.leaderboard.cache` - the content-addressed cache of scored results, checked before use;
 * :mod:`~hse.leaderboard.runs` - score each (dataset, method) pair through the cache;
 * :mod:`~hse.leaderboard.significance` - HSE intervals and tests against the method ranked above;
+* :mod:`~hse.leaderboard.ranks` - ranks with ties (tests and intervals against each group's leader);
 * :mod:`~hse.leaderboard.table` - the ranked rows;
 * :mod:`~hse.leaderboard.render` - Markdown and CSV;
 * :mod:`~hse.leaderboard.build` - all of it, written atomically (:func:`run_config`,
   :func:`write_leaderboard` for ready results).
 
-The command ``hse-leaderboard`` is :mod:`hse.cli.leaderboard`; see docs/leaderboard.md.
+The command ``hse-leaderboard`` is :mod:`hse.cli.leaderboard`; see docs/hse-leaderboard.md.
 """
 
 from .build import run_config, write_leaderboard
 from .cache import CACHE_FORMAT, cache_key, source_digest
 from .config import PUBLISHED_KEYS, DatasetSpec, LeaderboardConfig, MethodInput, MethodSpec, load_config
+from .ranks import assign_ranks, tied_ranks
 from .render import CSV_COLUMNS, render_csv, render_markdown
 from .runs import Scored, score_method
 from .table import leaderboard_rows
@@ -30,6 +32,7 @@ __all__ = [
     "MethodInput",
     "MethodSpec",
     "Scored",
+    "assign_ranks",
     "cache_key",
     "leaderboard_rows",
     "load_config",
@@ -38,5 +41,6 @@ __all__ = [
     "run_config",
     "score_method",
     "source_digest",
+    "tied_ranks",
     "write_leaderboard",
 ]

@@ -1,4 +1,4 @@
-"""Reading and checking a leaderboard configuration (TOML; see docs/leaderboard.md).
+"""Reading and checking a leaderboard configuration (TOML; see docs/hse-leaderboard.md).
 
 The file has ``[settings]`` (the evaluation settings of :mod:`hse.settings`), one or more
 ``[[datasets]]`` and ``[[methods]]``. Relative paths resolve against the file's folder. Every problem is

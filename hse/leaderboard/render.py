@@ -51,7 +51,8 @@ def render_markdown(
     levels = {r["ci_level"] for r in rows if r.get("ci_level") is not None}
     with_ci = bool(levels)
     ci_level = max(levels) if levels else 0.95
-    headers = ["#", "Method", "HSE"]
+    with_ties = any(r.get("rank_tied") is not None for r in rows)
+    headers = ["#", *(["rank (ties)"] if with_ties else []), "Method", "HSE"]
     if with_ci:
         headers += [f"HSE {ci_level * 100:g}% CI", "vs above (p)"]
     headers += ["HSE_pixel", "HSE_target", "IoU (%)", "nIoU (%)", "Pd (%)", "Fa (x1e-6)"]
@@ -63,6 +64,7 @@ def render_markdown(
         body.append(
             [
                 r["rank"],
+                *([fmt_num(r.get("rank_tied"))] if with_ties else []),
                 r["method"],
                 fmt_num(r.get("hse")),
                 *ci_cells,
@@ -82,7 +84,8 @@ def render_markdown(
     if description:
         out.append(description)
         out.append("")
-    out.append(markdown_table(headers, body, align="rl" + "r" * (len(headers) - 2)).rstrip("\n"))
+    align = ("rrl" if with_ties else "rl") + "r" * (len(headers) - 2 - with_ties)
+    out.append(markdown_table(headers, body, align=align).rstrip("\n"))
     out.append("")
     desc = f"Ranked by HSE. IoU, nIoU, Pd and Fa at the operating threshold {fmt_threshold(threshold)} (prediction > threshold)"
     if settings:
@@ -118,6 +121,11 @@ def render_markdown(
         ]
         if few:
             text += f" Intervals of {', '.join(few)} come from fewer than {FEW_IMAGES} images and are unreliable."
+        if with_ties:
+            text += (
+                " rank (ties): methods share the rank of their group's leader when the paired test against it is"
+                " not significant or the intervals overlap (docs/hse-leaderboard.md, Ranks with ties)."
+            )
         out.append("")
         out.append(text)
     notes = [
@@ -158,7 +166,7 @@ CSV_COLUMNS = (
     "dataset", "rank", "method", "hse", "hse_pixel", "hse_target", "threshold", "iou_percent", "niou_percent",
     "pd_percent", "fa_1e-6", "published_iou_percent", "published_niou_percent", "published_pd_percent",
     "published_fa_1e-6", "n_images", "n_targets", "cached", "paper", "note", "hse_ci_low", "hse_ci_high",
-    "ci_level", "p_vs_above", "paired_vs_above", "tied_with_above",
+    "ci_level", "p_vs_above", "paired_vs_above", "tied_with_above", "rank_tied",
 )  # fmt: skip
 
 
@@ -203,6 +211,7 @@ def render_csv(
                 num(r.get("p_vs_above")),
                 _flag(r.get("paired_vs_above")),
                 _flag(r.get("tied_with_above")),
+                "" if r.get("rank_tied") is None else r["rank_tied"],
             ]
         )
     return buf.getvalue()
