@@ -67,6 +67,10 @@ def test_index_and_reports_are_one_published_set(tmp_path):
     for r in rows:
         assert fmt_num(float(r["hse"])) in index
         assert f"[{fmt_num(float(r['hse_ci_low']))}, {fmt_num(float(r['hse_ci_high']))}]" in index
+    # the rank with ties is the CSV's, in its own column
+    assert all(r["rank_tied"] for r in rows) and "<th" in index and "rank (ties)" in index
+    tied_cells = re.findall(r'<td[^>]*data-sort="([^"]*)"[^>]*>[^<]*</td>\s*<td[^>]*><a ', index)
+    assert [float(v) for v in tied_cells] == [float(r["rank_tied"]) for r in rows]
     p = float(rows[1]["p_vs_above"])
     assert f"{p:.3f}" in index or "&lt; 0.002" in index
     # provenance: split with its hash, mask fixes, checkpoint hashed; titles escaped; nothing remote

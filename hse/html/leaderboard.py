@@ -60,7 +60,9 @@ def ranked_table(section: DatasetSection) -> str:
     with_ci = any(r.get("ci_level") is not None for r in rows)
     level = max((r["ci_level"] for r in rows if r.get("ci_level") is not None), default=0.95)
     pub_keys = [k for k, _ in _PUBLISHED if any(r.get(f"published_{k}") is not None for r in rows)]
-    cols = [P.Column("#"), P.Column("Method", numeric=False), P.Column("HSE")]
+    with_ties = any(r.get("rank_tied") is not None for r in rows)
+    cols = [P.Column("#"), *([P.Column("rank (ties)")] if with_ties else []), P.Column("Method", numeric=False)]
+    cols.append(P.Column("HSE"))
     if with_ci:
         cols += [P.Column(f"HSE {level * 100:g}% CI", numeric=False), P.Column("vs above (p)")]
     cols += [P.Column(h) for h in ("HSE_pixel", "HSE_target", "IoU (%)", "nIoU (%)", "Pd (%)", "Fa (x1e-6)")]
@@ -70,7 +72,10 @@ def ranked_table(section: DatasetSection) -> str:
         href = section.reports.get(r["method"])
         name = P.esc(r["method"])
         link = f'<a href="{P.esc(href)}">{name}</a>' if href else name
-        cells: list[Any] = [P.num_cell(r["rank"], str(r["rank"])), P.Cell(link, r["method"], raw=True)]
+        cells: list[Any] = [P.num_cell(r["rank"], str(r["rank"]))]
+        if with_ties:
+            cells.append(P.num_cell(r.get("rank_tied"), fmt_num(r.get("rank_tied"))))
+        cells.append(P.Cell(link, r["method"], raw=True))
         cells.append(P.num_cell(r.get("hse"), fmt_num(r.get("hse"))))
         if with_ci:
             low, high = r.get("hse_low"), r.get("hse_high")
@@ -102,6 +107,9 @@ def _table_note(section: DatasetSection) -> str:
             f"and masks (\u2020: unpaired); n.s.: not significant at {alpha:g}, so the order of the two is not "
             "established."
         )
+        if any(r.get("rank_tied") is not None for r in rows):
+            text += (" rank (ties): methods the data cannot tell apart from their group's leader (paired test not "
+                     "significant, or intervals overlapping) share its rank (docs/hse-leaderboard.md).")  # fmt: skip
         blocked = sorted({b for r in rows if (b := r.get("blocked_vs_above"))})
         if blocked:
             text += " n.s. regardless of p where " + P.esc("; where ".join(blocked)) + "."
