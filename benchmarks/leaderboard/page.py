@@ -283,7 +283,7 @@ def write_page(page_dir: Path, datasets, ckpts, scored, args, commands, settings
           "0.05..0.95, IoU/nIoU/Pd/Fa at p > 0.5, 8-connected targets, centroid distance < 3 px, greedy "
           f"matching. Intervals: {ci['n']} bootstrap draws over images, seed {ci['seed']}, {ci['level']:.0%}. "
           "Ranks: the leader has the best HSE; a method shares the rank of its group's leader when the paired "
-          "bootstrap test of the HSE difference is not significant or the HSE intervals overlap "
+          "bootstrap test of the HSE difference is not significant at 5% "
           "(docs/hse-leaderboard.md, \"Ranks with ties\").", "",
           "## What it shows (measured)", "", *(f"- {f}" for f in facts.all_facts(tables, bg, claims, leak, *TABLES)), "",
           f"![all eight checkpoints]({FIGURE})", ""]  # fmt: skip

@@ -109,7 +109,7 @@ def _table_note(section: DatasetSection) -> str:
         )
         if any(r.get("rank_tied") is not None for r in rows):
             text += (" rank (ties): methods the data cannot tell apart from their group's leader (paired test not "
-                     "significant, or intervals overlapping) share its rank (docs/hse-leaderboard.md).")  # fmt: skip
+                     "significant) share its rank (docs/hse-leaderboard.md).")  # fmt: skip
         blocked = sorted({b for r in rows if (b := r.get("blocked_vs_above"))})
         if blocked:
             text += " n.s. regardless of p where " + P.esc("; where ".join(blocked)) + "."

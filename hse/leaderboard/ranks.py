@@ -2,11 +2,11 @@
 
 The rule (docs/hse-leaderboard.md, "Ranks with ties"): methods are ordered by HSE, best first. The
 first method leads group 1 and gets rank 1. Each following method is compared with the leader of the
-current group; it shares the leader's rank when
-
-* the paired bootstrap test of their HSE difference (:func:`hse.stats.compare`) is not significant at
-  ``1 - level``, or
-* their ``level`` bootstrap intervals of HSE (:func:`hse.bootstrap`) overlap.
+current group; it shares the leader's rank when the bootstrap test of their HSE difference
+(:func:`hse.stats.compare`, paired when both hold the same images, else unpaired) is not significant at
+``1 - level``: the difference's interval contains zero. Whether the two methods' own intervals of HSE
+(:func:`hse.bootstrap`) overlap is reported, not used: on the same images most of the between-image
+spread is shared, so separate intervals overlap even where the paired difference is clear.
 
 Otherwise it leads a new group, whose rank is its position in the order (competition ranking:
 1, 1, 3, ...). Ties are judged against the group's leader only, so a chain of small differences
@@ -79,7 +79,7 @@ def tied_ranks(
         sig = test is not None and test.significant("hse")
         tests[(leader, name)] = {"p": float(test["hse"].p_value) if test is not None else None,
                                  "paired": test.paired if test is not None else None, "overlap": both}  # fmt: skip
-        return both or not sig
+        return not sig if test is not None else both
 
     ranks = assign_ranks(order, tied)
     rows = []

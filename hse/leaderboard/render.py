@@ -124,7 +124,7 @@ def render_markdown(
         if with_ties:
             text += (
                 " rank (ties): methods share the rank of their group's leader when the paired test against it is"
-                " not significant or the intervals overlap (docs/hse-leaderboard.md, Ranks with ties)."
+                " not significant (docs/hse-leaderboard.md, Ranks with ties)."
             )
         out.append("")
         out.append(text)

@@ -1,5 +1,6 @@
-"""The statistics of a ranked leaderboard: each method's HSE interval and the bootstrap test of its
-HSE against the method ranked just above (computed here, then passed to :mod:`hse.leaderboard.table`)."""
+"""The statistics of a ranked leaderboard: each method's HSE interval, the bootstrap test of its HSE
+against the method ranked just above, and its rank with ties (:mod:`hse.leaderboard.ranks`), computed
+here, then passed to :mod:`hse.leaderboard.table`."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from hse.errors import InputError, SmallSampleWarning
 from hse.result import Result
 from hse.stats import FEW_IMAGES, MIN_IMAGES, bootstrap, compare
 
+from .ranks import tied_ranks
+
 #: The fields :func:`ranked_statistics` gives every method (None where they do not apply).
 FIELDS = ("hse_low", "hse_high", "ci_level", "ci_n", "p_vs_above", "paired_vs_above", "tied_with_above",
-          "blocked_vs_above")  # fmt: skip
+          "blocked_vs_above", "rank_tied")  # fmt: skip
 
 
 def finite(x: Any) -> float | None:
@@ -84,6 +87,10 @@ def ranked_statistics(
             p = finite(cmp["hse"].p_value)
             row.update(p_vs_above=p, paired_vs_above=cmp.paired, blocked_vs_above=cmp.blocker,
                        tied_with_above=None if p is None else not cmp.significant("hse"))  # fmt: skip
+    usable = {name: full[name] for name in order if stats[name]["ci_level"] is not None}
+    if usable:
+        for r in tied_ranks(usable, n=n, seed=seed, level=level):
+            stats[r["method"]]["rank_tied"] = r["rank"]
     if few:
         warnings.warn(
             f"{len(few)} method(s) scored on fewer than {FEW_IMAGES} images ({', '.join(few[:5])}"

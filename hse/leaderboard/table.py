@@ -7,11 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hse.report import operating_metrics
-from hse.stats import MIN_IMAGES
 
 from .config import PUBLISHED_KEYS
-from .ranks import tied_ranks
-from .significance import _with_state, finite, ranked_statistics
+from .significance import finite, ranked_statistics
 
 #: The recomputed numbers of a row (fractions, Fa in 1e-6).
 METRIC_KEYS = ("hse", "hse_pixel", "hse_target", "iou", "niou", "pd", "fa_1e6")
@@ -78,23 +76,6 @@ def leaderboard_rows(
     if ci:
         hse = {name: finite(metrics[name].get("hse")) for name in order}
         statistics = ranked_statistics(order, results, hse, ci_n, ci_seed, ci_level)
-    rows = table_rows(order, metrics, published, notes, papers, statistics)
-    if ci:
-        _add_tied_ranks(rows, results, ci_n, ci_seed, ci_level)
-    return rows
+    return table_rows(order, metrics, published, notes, papers, statistics)
 
 
-def _add_tied_ranks(
-    rows: list[dict[str, Any]], results: Mapping[str, Any], n: int, seed: int, level: float
-) -> None:
-    """``rank_tied`` (:func:`hse.leaderboard.ranks.tied_ranks`) for the methods holding their per-image state
-    and a finite HSE (at least two images each); None for the others."""
-    full = {name: _with_state(res) for name, res in results.items()}
-    usable = {
-        k: r
-        for k, r in full.items()
-        if r is not None and r.n_images >= MIN_IMAGES and finite(r.hse) is not None
-    }
-    tied = {r["method"]: r["rank"] for r in tied_ranks(usable, n=n, seed=seed, level=level)} if usable else {}
-    for row in rows:
-        row["rank_tied"] = tied.get(row["method"])
