@@ -243,10 +243,12 @@ def test_parallel_jobs_give_identical_results(tmp_path):
     from PIL import Image
 
     rng = np.random.default_rng(8)
+    (tmp_path / "pred").mkdir()
+    (tmp_path / "mask").mkdir()
     preds, masks = [], []
     for i in range(6):
-        p = tmp_path / f"p{i}.png"
-        m = tmp_path / f"m{i}.png"
+        p = tmp_path / "pred" / f"p{i}.png"
+        m = tmp_path / "mask" / f"p{i}.png"
         Image.fromarray(rng.integers(0, 256, (20, 20)).astype(np.uint8)).save(p)
         Image.fromarray(((rng.random((20, 20)) < 0.1) * 255).astype(np.uint8)).save(m)
         preds.append(p)

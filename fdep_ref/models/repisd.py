@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fdep_ref.registry import register_base
+from fdep_ref._bases import register_base
 
 from .base import BaseNet
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from fdep_ref.registry import register_base
+from fdep_ref._bases import register_base
 
 from .base import BaseNet
 

@@ -1,7 +1,8 @@
 """``hse-score PRED_DIR MASK_DIR [options]`` and ``hse-score --demo``: score one method.
 
-Output files are written only after everything has been computed, each atomically, and either all of
-them appear or none does. Exit codes and messages are those of :func:`hse.cli.common.run_cli`.
+Output files are written only after everything has been computed; all of them are staged before the
+first is published, and each is replaced in one step (old or new, never half-written; see docs/cli.md,
+"Outputs", for what a crash between two replacements leaves). Exit codes and messages are those of :func:`hse.cli.common.run_cli`.
 See docs/cli.md for every option and the JSON schema.
 """
 
