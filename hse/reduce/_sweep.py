@@ -21,7 +21,7 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _find(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]  # path halving
@@ -160,6 +160,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
     edge_g = np.empty(16, np.int64)
     edge_c = np.empty(16, np.int64)
     edge_d = np.empty(16, np.float64)
+    offsets = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1], np.int64)
     n_live = 0
     for lv in range(n_thr, 0, -1):
         n_touched = 0
@@ -175,21 +176,31 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
             lab[p] = j
             n_live += 1
             a = j
-            for dr in range(-1, 2):
-                rr = r + dr
-                if rr < 0 or rr >= h:
-                    continue
-                for dc in range(-1, 2):
-                    cc = c + dc
-                    if cc < 0 or cc >= w:
-                        continue
-                    q = lab[rr * w + cc]
-                    if q < 0:
+            if 0 < r < h - 1 and 0 < c < w - 1:  # interior: no bounds checks
+                for o in range(8):
+                    q = lab[p + offsets[o]]
+                    if q < 0 or q == a or parent[q] == a:
                         continue
                     b = _find(parent, q)
                     if b != a:
                         a = _union(parent, area, sum_r, sum_c, first, a, b)
                         n_live -= 1
+            else:
+                for dr in range(-1, 2):
+                    rr = r + dr
+                    if rr < 0 or rr >= h:
+                        continue
+                    for dc in range(-1, 2):
+                        cc = c + dc
+                        if cc < 0 or cc >= w:
+                            continue
+                        q = lab[rr * w + cc]
+                        if q < 0 or q == a:
+                            continue
+                        b = _find(parent, q)
+                        if b != a:
+                            a = _union(parent, area, sum_r, sum_c, first, a, b)
+                            n_live -= 1
             if stamp[a] != lv:
                 stamp[a] = lv
                 touched[n_touched] = a
