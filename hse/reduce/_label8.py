@@ -12,26 +12,12 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def _root(parent, x):
     while parent[x] != x:
         parent[x] = parent[parent[x]]  # path halving
         x = parent[x]
     return x
-
-
-@nb.njit(cache=True, nogil=True)
-def _join(parent, area, sum_r, sum_c, a, b):
-    """Merge the sets of roots a and b (the smaller label stays the root); returns the root."""
-    if a == b:
-        return a
-    if b < a:
-        a, b = b, a
-    parent[b] = a
-    area[a] += area[b]
-    sum_r[a] += sum_r[b]
-    sum_c[a] += sum_c[b]
-    return a
 
 
 @nb.njit(cache=True, nogil=True)
@@ -69,7 +55,15 @@ def component_sums(binary):
                 if cc < 0 or cc >= w or prev[cc] < 0:
                     continue
                 b = _root(parent, prev[cc])
-                a = b if a < 0 else _join(parent, area, sum_r, sum_c, a, b)
+                if a < 0:
+                    a = b
+                elif a != b:  # merge; the smaller label stays the root
+                    if b < a:
+                        a, b = b, a
+                    parent[b] = a
+                    area[a] += area[b]
+                    sum_r[a] += sum_r[b]
+                    sum_c[a] += sum_c[b]
             if a < 0:
                 a = n_lab
                 parent[a] = a

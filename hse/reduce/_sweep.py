@@ -21,6 +21,40 @@ import numba as nb
 import numpy as np
 
 
+#: The 8 neighbours of a pixel as (row, col) steps, in the bit order of the neighbourhood masks below.
+RING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def _ring_arcs() -> np.ndarray:
+    """For each 8-bit set of present neighbours: the number of groups of mutually 8-adjacent ones, then
+    one neighbour (bit index) per group.
+
+    Two present neighbours that touch each other are already in one set (their edge was merged when the
+    later of them was added), so a new pixel needs one find per group, not one per neighbour.
+    """
+    table = np.zeros((256, 5), dtype=np.int8)
+    for bits in range(256):
+        present = [i for i in range(8) if bits >> i & 1]
+        group = {i: i for i in present}
+
+        def root(i, group=group):
+            while group[i] != i:
+                i = group[i]
+            return i
+
+        for i in present:
+            for j in present:
+                if max(abs(RING[i][0] - RING[j][0]), abs(RING[i][1] - RING[j][1])) <= 1:
+                    group[root(i)] = root(j)
+        reps = sorted({root(i) for i in present})
+        table[bits, 0] = len(reps)
+        table[bits, 1 : 1 + len(reps)] = reps
+    return table
+
+
+_ARCS = _ring_arcs()
+
+
 @nb.njit(cache=True, nogil=True, inline="always")
 def _find(parent, x):
     while parent[x] != x:
@@ -73,21 +107,7 @@ def _target_cells(gt_rows, gt_cols, cell, n_cell_r, n_cell_c):
 
 
 @nb.njit(cache=True, nogil=True)
-def _union(parent, area, sum_r, sum_c, first, a, b):
-    """Merge the sets of distinct roots a and b (union by size); returns the new root."""
-    if area[a] < area[b]:
-        a, b = b, a
-    parent[b] = a
-    area[a] += area[b]
-    sum_r[a] += sum_r[b]
-    sum_c[a] += sum_c[b]
-    if first[b] < first[a]:
-        first[a] = first[b]
-    return a
-
-
-@nb.njit(cache=True, nogil=True)
-def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
+def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work64):
     """Components and greedy matches at every threshold.
 
     Parameters
@@ -102,6 +122,11 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
         A predicted component matches a target when the centroid distance is ``< radius``.
     want_pairs : bool
         Also return every (threshold, target, component) pair within the radius, for optimal matching.
+    lab : int32 array (>= H * W,)
+        Work space, all -1 on entry and again on return.
+    work32, work64 : int32 array (>= 7 F,), int64 array (>= 2 F,)
+        Work space for the F foreground pixels (level > 0), any content. Reused across images, so that
+        the pages are not mapped afresh for every image (on small images that cost more than the sweep).
 
     Returns
     -------
@@ -123,22 +148,26 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
     for lv in range(n_thr, 0, -1):
         start[lv - 1] = start[lv] + hist[lv]
     n_fg = start[0]
-    order = np.empty(n_fg, np.int32)
+    order = work32[:n_fg]
+    rows = work32[n_fg : 2 * n_fg]  # the row of each, so that the sweep needs no division
+    parent = work32[2 * n_fg : 3 * n_fg]
+    area = work32[3 * n_fg : 4 * n_fg]
+    first = work32[4 * n_fg : 5 * n_fg]
+    stamp = work32[5 * n_fg : 6 * n_fg]  # = level at which the root last changed
+    touched = work32[6 * n_fg : 7 * n_fg]
+    sum_r = work64[:n_fg]
+    sum_c = work64[n_fg : 2 * n_fg]
+    stamp[:] = 0
     fill = start.copy()
-    for i in range(n):
-        lv = flat[i]
-        if lv > 0:
-            order[fill[lv]] = i
-            fill[lv] += 1
-
-    lab = np.full(n, -1, np.int32)  # compact id of each foreground pixel, -1 until it is added
-    parent = np.empty(n_fg, np.int32)
-    area = np.empty(n_fg, np.int32)
-    sum_r = np.empty(n_fg, np.int64)
-    sum_c = np.empty(n_fg, np.int64)
-    first = np.empty(n_fg, np.int32)
-    stamp = np.zeros(n_fg, np.int32)  # = level at which the root last changed
-    touched = np.empty(n_fg, np.int32)
+    i = 0
+    for r in range(h):
+        for c in range(w):
+            lv = flat[i]
+            if lv > 0:
+                order[fill[lv]] = i
+                rows[fill[lv]] = r
+                fill[lv] += 1
+            i += 1
 
     n_components = np.zeros(n_thr, np.int64)
     matched = np.zeros(n_thr, np.int64)
@@ -161,12 +190,13 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
     edge_c = np.empty(16, np.int64)
     edge_d = np.empty(16, np.float64)
     offsets = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1], np.int64)
+    arcs = _ARCS  # once: each access to the global costs a reference count
     n_live = 0
     for lv in range(n_thr, 0, -1):
         n_touched = 0
         for j in range(start[lv], start[lv - 1]):
             p = order[j]
-            r = p // w
+            r = rows[j]
             c = p - r * w
             parent[j] = j
             area[j] = 1
@@ -177,13 +207,29 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
             n_live += 1
             a = j
             if 0 < r < h - 1 and 0 < c < w - 1:  # interior: no bounds checks
-                for o in range(8):
-                    q = lab[p + offsets[o]]
-                    if q < 0 or q == a or parent[q] == a:
-                        continue
-                    b = _find(parent, q)
-                    if b != a:
-                        a = _union(parent, area, sum_r, sum_c, first, a, b)
+                # Present neighbours: a higher level, or the same level and earlier in raster order
+                # (pixels of one level are added in raster order).
+                bits = (
+                    (flat[p - w - 1] >= lv)
+                    | (flat[p - w] >= lv) << 1
+                    | (flat[p - w + 1] >= lv) << 2
+                    | (flat[p - 1] >= lv) << 3
+                    | (flat[p + 1] > lv) << 4
+                    | (flat[p + w - 1] > lv) << 5
+                    | (flat[p + w] > lv) << 6
+                    | (flat[p + w + 1] > lv) << 7
+                )
+                for g in range(arcs[bits, 0]):
+                    b = _find(parent, lab[p + offsets[arcs[bits, 1 + g]]])
+                    if b != a:  # union by size, written out: a call per merge costs more than it
+                        if area[a] < area[b]:
+                            a, b = b, a
+                        parent[b] = a
+                        area[a] += area[b]
+                        sum_r[a] += sum_r[b]
+                        sum_c[a] += sum_c[b]
+                        if first[b] < first[a]:
+                            first[a] = first[b]
                         n_live -= 1
             else:
                 for dr in range(-1, 2):
@@ -198,8 +244,15 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
                         if q < 0 or q == a:
                             continue
                         b = _find(parent, q)
-                        if b != a:
-                            a = _union(parent, area, sum_r, sum_c, first, a, b)
+                        if b != a:  # union by size, written out: a call per merge costs more than it
+                            if area[a] < area[b]:
+                                a, b = b, a
+                            parent[b] = a
+                            area[a] += area[b]
+                            sum_r[a] += sum_r[b]
+                            sum_c[a] += sum_c[b]
+                            if first[b] < first[a]:
+                                first[a] = first[b]
                             n_live -= 1
             if stamp[a] != lv:
                 stamp[a] = lv
@@ -310,4 +363,6 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs):
                 pair_dist[n_pairs] = edge_d[e]
                 n_pairs += 1
 
+    for j in range(n_fg):  # leave the work space as found
+        lab[order[j]] = -1
     return n_components, matched, matched_area, pairs[:n_pairs].copy(), pair_dist[:n_pairs].copy()

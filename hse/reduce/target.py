@@ -7,6 +7,7 @@ union-find sweep over the thresholds (:mod:`hse.reduce._sweep`), never from rela
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,37 @@ def find_targets(mask: np.ndarray) -> Targets:
     """The ground-truth targets of a bool mask (:func:`hse.reduce.labelling.component_summary`)."""
     areas, centroids = component_summary(mask)
     return Targets(centroids[:, 0].copy(), centroids[:, 1].copy(), areas)
+
+
+class _Workspace(threading.local):
+    """The sweep's work arrays, kept per thread and grown to the largest image seen.
+
+    Mapping fresh pages for every image costs more than the sweep itself on small images, so the arrays
+    are reused; ``lab`` must be all -1 between calls (the sweep restores it), and is refilled if a call
+    did not finish.
+    """
+
+    lab: np.ndarray = np.zeros(0, dtype=np.int32)
+    work32: np.ndarray = np.zeros(0, dtype=np.int32)
+    work64: np.ndarray = np.zeros(0, dtype=np.int64)
+    clean: bool = True
+
+    def arrays(self, n: int, n_fg: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.lab.size < n or not self.clean:
+            self.lab = np.full(max(n, self.lab.size), -1, dtype=np.int32)
+            self.clean = True
+        if self.work32.size < 7 * n_fg:
+            self.work32 = np.empty(7 * n_fg, dtype=np.int32)
+            self.work64 = np.empty(2 * n_fg, dtype=np.int64)
+        return self.lab, self.work32, self.work64
+
+
+_WORK = _Workspace()
+
+
+def release_workspace() -> None:
+    """Drop this thread's sweep work arrays (they are kept between images for speed)."""
+    _WORK.lab, _WORK.work32, _WORK.work64 = (np.zeros(0, dtype=t) for t in (np.int32, np.int32, np.int64))
 
 
 def target_counts(
@@ -74,6 +106,8 @@ def target_counts(
         levels = levels.astype(np.int32)
     if hist is None:
         hist = np.bincount(levels.ravel(), minlength=n_thresholds + 1).astype(np.int64)
+    lab, work32, work64 = _WORK.arrays(levels.size, int(levels.size - hist[0]))
+    _WORK.clean = False
     n_components, matched, matched_area, pairs, pair_dist = sweep(
         np.ascontiguousarray(levels),
         hist,
@@ -81,7 +115,11 @@ def target_counts(
         targets.cols,
         float(radius),
         want_pairs,
+        lab,
+        work32,
+        work64,
     )
+    _WORK.clean = True
     if want_pairs:
         matched, matched_area = _optimal_from_pairs(pairs, pair_dist, targets.count, n_thresholds, radius)
     return matched, n_components, matched_area
