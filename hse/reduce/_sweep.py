@@ -54,6 +54,9 @@ def _ring_arcs() -> np.ndarray:
 
 _ARCS = _ring_arcs()
 
+#: A level is added by a raster scan of the image when it holds more than 1 / SCAN_SHARE of the pixels.
+SCAN_SHARE = 6
+
 
 @nb.njit(cache=True, nogil=True, inline="always")
 def _find(parent, x):
@@ -148,6 +151,14 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     for lv in range(n_thr, 0, -1):
         start[lv - 1] = start[lv] + hist[lv]
     n_fg = start[0]
+    # A level holding a large share of the image is added by one raster scan of the image instead (one
+    # find per group of touching earlier neighbours, sequential reads), the others in bucketed order.
+    by_scan = np.zeros(n_thr + 1, np.bool_)
+    n_sorted = 0
+    for lv in range(1, n_thr + 1):
+        by_scan[lv] = hist[lv] * SCAN_SHARE > n
+        if not by_scan[lv]:
+            n_sorted += hist[lv]
     order = work32[:n_fg]
     rows = work32[n_fg : 2 * n_fg]  # the row of each, so that the sweep needs no division
     parent = work32[2 * n_fg : 3 * n_fg]
@@ -159,15 +170,16 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     sum_c = work64[n_fg : 2 * n_fg]
     stamp[:] = 0
     fill = start.copy()
-    i = 0
-    for r in range(h):
-        for c in range(w):
-            lv = flat[i]
-            if lv > 0:
-                order[fill[lv]] = i
-                rows[fill[lv]] = r
-                fill[lv] += 1
-            i += 1
+    if n_sorted > 0:
+        i = 0
+        for r in range(h):
+            for c in range(w):
+                lv = flat[i]
+                if lv > 0 and not by_scan[lv]:
+                    order[fill[lv]] = i
+                    rows[fill[lv]] = r
+                    fill[lv] += 1
+                i += 1
 
     n_components = np.zeros(n_thr, np.int64)
     matched = np.zeros(n_thr, np.int64)
@@ -192,20 +204,97 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     offsets = np.array([-w - 1, -w, -w + 1, -1, 1, w - 1, w, w + 1], np.int64)
     arcs = _ARCS  # once: each access to the global costs a reference count
     n_live = 0
+    n_nodes = 0
     for lv in range(n_thr, 0, -1):
         n_touched = 0
-        for j in range(start[lv], start[lv - 1]):
+        if by_scan[lv]:
+            # Raster scan: each edge is taken from its later pixel, so only the 4 earlier neighbours are
+            # read; earlier neighbours that touch each other are already one set (one find per group).
+            for r in range(h):
+                base = r * w
+                for c in range(w):
+                    p = base + c
+                    own = flat[p]
+                    if own < lv:
+                        continue
+                    g1 = -1
+                    g2 = -1
+                    if r > 0:
+                        if flat[p - w] >= lv:  # touches the other three
+                            g1 = lab[p - w]
+                        else:
+                            if c > 0 and flat[p - w - 1] >= lv:
+                                g1 = lab[p - w - 1]
+                            elif c > 0 and flat[p - 1] >= lv:
+                                g1 = lab[p - 1]
+                            if c + 1 < w and flat[p - w + 1] >= lv:
+                                g2 = lab[p - w + 1]
+                    elif c > 0 and flat[p - 1] >= lv:
+                        g1 = lab[p - 1]
+                    if own > lv and g1 < 0 and g2 < 0:
+                        continue
+                    a = -1 if own == lv else _find(parent, lab[p])
+                    if g1 >= 0:
+                        b = _find(parent, g1)
+                        if a < 0:
+                            a = b
+                        elif b != a:  # union by size, written out: a call per merge costs more than the merge
+                            if area[a] < area[b]:
+                                a, b = b, a
+                            parent[b] = a
+                            area[a] += area[b]
+                            sum_r[a] += sum_r[b]
+                            sum_c[a] += sum_c[b]
+                            if first[b] < first[a]:
+                                first[a] = first[b]
+                            n_live -= 1
+                    if g2 >= 0:
+                        b = _find(parent, g2)
+                        if a < 0:
+                            a = b
+                        elif b != a:  # union by size, written out: a call per merge costs more than the merge
+                            if area[a] < area[b]:
+                                a, b = b, a
+                            parent[b] = a
+                            area[a] += area[b]
+                            sum_r[a] += sum_r[b]
+                            sum_c[a] += sum_c[b]
+                            if first[b] < first[a]:
+                                first[a] = first[b]
+                            n_live -= 1
+                    if own == lv:
+                        if a < 0:
+                            a = n_nodes
+                            n_nodes += 1
+                            parent[a] = a
+                            area[a] = 0
+                            sum_r[a] = 0
+                            sum_c[a] = 0
+                            first[a] = p
+                            n_live += 1
+                        area[a] += 1
+                        sum_r[a] += r
+                        sum_c[a] += c
+                        if p < first[a]:
+                            first[a] = p
+                        lab[p] = a
+                    if stamp[a] != lv:
+                        stamp[a] = lv
+                        touched[n_touched] = a
+                        n_touched += 1
+        for j in range(start[lv] if not by_scan[lv] else 0, start[lv - 1] if not by_scan[lv] else 0):
             p = order[j]
             r = rows[j]
             c = p - r * w
-            parent[j] = j
-            area[j] = 1
-            sum_r[j] = r
-            sum_c[j] = c
-            first[j] = p
-            lab[p] = j
+            a = n_nodes
+            n_nodes += 1
+            parent[a] = a
+            area[a] = 1
+            sum_r[a] = r
+            sum_c[a] = c
+            first[a] = p
+            lab[p] = a
             n_live += 1
-            a = j
             if 0 < r < h - 1 and 0 < c < w - 1:  # interior: no bounds checks
                 # Present neighbours: a higher level, or the same level and earlier in raster order
                 # (pixels of one level are added in raster order).
@@ -221,7 +310,9 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                 )
                 for g in range(arcs[bits, 0]):
                     b = _find(parent, lab[p + offsets[arcs[bits, 1 + g]]])
-                    if b != a:  # union by size, written out: a call per merge costs more than it
+                    if a < 0:
+                        a = b
+                    elif b != a:  # union by size, written out: a call per merge costs more than the merge
                         if area[a] < area[b]:
                             a, b = b, a
                         parent[b] = a
@@ -241,10 +332,12 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                         if cc < 0 or cc >= w:
                             continue
                         q = lab[rr * w + cc]
-                        if q < 0 or q == a:
+                        if q < 0:
                             continue
                         b = _find(parent, q)
-                        if b != a:  # union by size, written out: a call per merge costs more than it
+                        if a < 0:
+                            a = b
+                        elif b != a:  # union by size, written out: a call per merge costs more than the merge
                             if area[a] < area[b]:
                                 a, b = b, a
                             parent[b] = a
@@ -363,6 +456,9 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                 pair_dist[n_pairs] = edge_d[e]
                 n_pairs += 1
 
-    for j in range(n_fg):  # leave the work space as found
-        lab[order[j]] = -1
+    if n_sorted == n_fg:  # leave the work space as found
+        for j in range(n_fg):
+            lab[order[j]] = -1
+    else:
+        lab[:n] = -1
     return n_components, matched, matched_area, pairs[:n_pairs].copy(), pair_dist[:n_pairs].copy()
