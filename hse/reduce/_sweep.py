@@ -155,10 +155,13 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     # find per group of touching earlier neighbours, sequential reads), the others in bucketed order.
     by_scan = np.zeros(n_thr + 1, np.bool_)
     n_sorted = 0
-    for lv in range(1, n_thr + 1):
+    lowest = n_thr + 1  # the lowest bucketed level: the test below is then rarely true on noisy maps
+    for lv in range(n_thr, 0, -1):
         by_scan[lv] = hist[lv] * SCAN_SHARE > n
         if not by_scan[lv]:
             n_sorted += hist[lv]
+            if hist[lv] > 0:
+                lowest = lv
     order = work32[:n_fg]
     rows = work32[n_fg : 2 * n_fg]  # the row of each, so that the sweep needs no division
     parent = work32[2 * n_fg : 3 * n_fg]
@@ -175,7 +178,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
         for r in range(h):
             for c in range(w):
                 lv = flat[i]
-                if lv > 0 and not by_scan[lv]:
+                if lv >= lowest and not by_scan[lv]:
                     order[fill[lv]] = i
                     rows[fill[lv]] = r
                     fill[lv] += 1
@@ -194,6 +197,16 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     n_cell_r = int(h / cell) + 2
     n_cell_c = int(w / cell) + 2
     cell_start, cell_items = _target_cells(gt_rows, gt_cols, cell, n_cell_r, n_cell_c)
+    # Cells with a target in their 3x3 block: most components are far from every target, one look-up.
+    crowded = np.zeros(n_cell_r * n_cell_c, np.bool_)
+    for g in range(n_gt):
+        tr = int(gt_rows[g] / cell)
+        tc = int(gt_cols[g] / cell)
+        for around in range(9):
+            nr = tr - 1 + around // 3
+            nc = tc - 1 + around % 3
+            if 0 <= nr < n_cell_r and 0 <= nc < n_cell_c:
+                crowded[nr * n_cell_c + nc] = True
 
     buf = np.empty(2, np.float64)
     cand = np.empty(16, np.int32)  # roots whose centroid lies within the radius of some target
@@ -373,6 +386,8 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
             cx = sum_c[x] / area[x]
             cr = int(cy / cell)
             cc = int(cx / cell)
+            if not crowded[cr * n_cell_c + cc]:
+                continue
             near = False
             for around in range(9):
                 nr = cr - 1 + around // 3
