@@ -377,6 +377,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
             if parent[x] == x and stamp[x] != lv:
                 cand[kept] = x
                 kept += 1
+        changed = kept != n_cand or lv == n_thr
         n_cand = kept
         for i in range(n_touched):
             x = touched[i]
@@ -407,7 +408,12 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                     cand = _grow(cand, n_cand + 1)
                 cand[n_cand] = x
                 n_cand += 1
+                changed = True
         if n_cand == 0:
+            continue
+        if not changed and not want_pairs:  # same candidates, same statistics: same matches
+            matched[k] = matched[k + 1]
+            matched_area[k] = matched_area[k + 1]
             continue
 
         # Every (target, candidate) pair within the radius.
