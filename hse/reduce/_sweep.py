@@ -6,11 +6,19 @@ foreground pixels in order of decreasing level, merging 8-connected neighbours w
 yields the components (area, centroid, label order) at *every* threshold without relabelling the image K
 times. Component statistics (area, coordinate sums, first pixel) are accumulated by the unions themselves.
 
-Pixels are bucketed by level with one counting pass (no sort), and only pixels of level > 0 (foreground at
-the lowest threshold) enter the sweep; each gets a compact id in sweep order, so the union-find arrays are
-sized by the foreground, not the image. After each level only the components that changed are checked
-against the targets (a grid of cells keeps that flat in the number of targets); the components near some
-target are then matched by the toolbox's greedy rule.
+How a level's pixels are added depends on their number:
+
+* a level with few pixels: they are bucketed by level in one counting pass (no sort) and each is joined
+  to its present 8 neighbours, with one find per group of present neighbours that touch each other (a
+  256-entry table of the neighbour ring);
+* a level holding a large share of the image (the lowest thresholds of a noisy map, where one component
+  spans most of it): one raster scan of the image, each edge taken from its later pixel, so only the 4
+  earlier neighbours are read (at most two finds) and a pixel that joins a set creates no node.
+
+After each level only the components that changed are checked against the targets (a grid of cells keeps
+that flat in the number of targets); the components near some target are then matched by the toolbox's
+greedy rule. The work arrays are passed in and reused across images: mapping fresh pages for every image
+costs more than the sweep itself on small images.
 """
 
 from __future__ import annotations
