@@ -56,7 +56,9 @@ def make_noisy_pair(rng: np.random.Generator, size: int = 256, n_targets: tuple[
     pred = blurred * (rng.uniform(0.5, 1.0) / max(float(blurred.max()), 1e-12))
     for _ in range(int(rng.integers(0, 3))):
         r, c = rng.integers(1, h - 2), rng.integers(1, w - 2)
-        pred[r - 1 : r + 2, c - 1 : c + 2] = np.maximum(pred[r - 1 : r + 2, c - 1 : c + 2], rng.uniform(0.3, 0.9))
+        pred[r - 1 : r + 2, c - 1 : c + 2] = np.maximum(
+            pred[r - 1 : r + 2, c - 1 : c + 2], rng.uniform(0.3, 0.9)
+        )
     pred = np.clip(pred + np.abs(rng.normal(0.0, 0.05, (h, w))), 0.0, 1.0)
     return pred, mask
 

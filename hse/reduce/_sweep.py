@@ -28,7 +28,6 @@ import math
 import numba as nb
 import numpy as np
 
-
 #: The 8 neighbours of a pixel as (row, col) steps, in the bit order of the neighbourhood masks below.
 RING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
@@ -184,7 +183,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
     if n_sorted > 0:
         i = 0
         for r in range(h):
-            for c in range(w):
+            for _c in range(w):
                 lv = flat[i]
                 if lv >= lowest and not by_scan[lv]:
                     order[fill[lv]] = i
