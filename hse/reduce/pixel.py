@@ -36,7 +36,8 @@ def _integer_table(dtype: np.dtype, grid_bytes: bytes) -> np.ndarray:
 def _float_table(grid_bytes: bytes) -> np.ndarray:
     from ._levels import bucket_table
 
-    table = bucket_table(np.frombuffer(grid_bytes, dtype=np.float64))
+    grid = np.frombuffer(grid_bytes, dtype=np.float64)
+    table = bucket_table(grid).astype(level_dtype(grid.size))  # small type: the table stays in L1 cache
     table.flags.writeable = False
     return table
 
