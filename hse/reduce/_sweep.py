@@ -239,7 +239,12 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                         continue
                     g1 = -1
                     g2 = -1
-                    if r > 0:
+                    if r > 0 and 0 < c < w - 1:  # interior; lab >= 0 exactly on the present pixels
+                        g1 = lab[p - w]
+                        if g1 < 0:  # else it touches the other three
+                            g1 = max(lab[p - w - 1], lab[p - 1])  # these two touch each other
+                            g2 = lab[p - w + 1]
+                    elif r > 0:
                         if flat[p - w] >= lv:  # touches the other three
                             g1 = lab[p - w]
                         else:
