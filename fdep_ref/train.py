@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch import nn
 
 from .data import SirstCrops, in_channels_of, read_split
 from .fdep import FDEP

@@ -10,6 +10,7 @@ and exact reproductions of the field's reference toolboxes (see docs/metrics.md)
 
 from ._version import __version__
 from .errors import InputError, InputWarning, SmallSampleWarning
+from .merging import merge
 from .metric import HSEMetric, evaluate
 from .reduce.image import evaluate_image
 from .result import Result
@@ -32,5 +33,6 @@ __all__ = [
     "compare",
     "evaluate",
     "evaluate_image",
+    "merge",
     "__version__",
 ]

@@ -164,9 +164,26 @@ def _state(raw: Any, n_thresholds: int) -> EvalState:
     n = len(names)
     curves = {f: _counters(raw[f], f).reshape(n, n_thresholds) for f in CURVE_FIELDS}
     scalars = {f: _counters(raw[f], f).reshape(n) for f in SCALAR_FIELDS}
-    state = EvalState(list(names), curves, scalars)
+    # Files written before images carried a global index hold their images in order: 0..n-1.
+    indexes = _indexes(raw["indexes"], n) if "indexes" in raw else None
+    state = EvalState(list(names), curves, scalars, indexes=indexes)
     check_state(state)
     return state
+
+
+def _indexes(values: Any, n: int) -> np.ndarray:
+    """``state.indexes``: one non-negative integer per image, strictly increasing (a saved result holds its
+    images sorted by global index, each once)."""
+    if not isinstance(values, list) or len(values) != n:
+        raise ValueError(f"state.indexes must be a list of {n} integers, one per name")
+    arr = _counters(values, "indexes")
+    if np.any(np.diff(arr) <= 0):
+        i = int(np.flatnonzero(np.diff(arr) <= 0)[0])
+        raise InputError(
+            f"state.indexes must be strictly increasing (each image once, sorted), but row "
+            f"{i + 1} has index {int(arr[i + 1])} after {int(arr[i])}: the state is edited or corrupt"
+        )
+    return arr
 
 
 def _counters(values: Any, field_name: str) -> np.ndarray:

@@ -209,3 +209,103 @@ def _nan_low(value: Any) -> float:
     except (TypeError, ValueError):
         return float("-inf")
     return x if np.isfinite(x) else float("-inf")
+
+
+def _fa_axis(ax, values: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Put Fa (x1e-6) on ``ax``'s y axis: log scale when its positive values span two decades or more
+    (zeros then drawn at :data:`FA_FLOOR_1E6`), linear otherwise. Returns the values to draw and whether
+    any zero was floored."""
+    pos = values[np.isfinite(values) & (values > 0)]
+    if pos.size and pos.max() / max(pos.min(), FA_FLOOR_1E6) >= 100.0:
+        ax.set_yscale("log")
+        ax.set_ylabel("Fa (x1e-6, log scale)")
+        return _floor(values, FA_FLOOR_1E6)
+    ax.set_ylabel("Fa (x1e-6)")
+    return values, False
+
+
+def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, title: str | None = None):
+    """Three panels against the threshold for one result or several (``{method name: result}``):
+
+    1. pixel IoU and nIoU (%, solid and dashed); 2. Pd (%); 3. Fa (x1e-6), on a log axis when it spans
+    two decades or more. The operating threshold is a dotted vertical line. One colour per method (per
+    metric for a single unnamed result; for several, the colours of :func:`plot_leaderboard` when given in
+    its order, best HSE first). Returns the Figure; saves it atomically when ``path`` is given.
+    """
+    named = _normalise(results)
+    fig = _figure((12.0, 4.0))
+    ax_iou, ax_pd, ax_fa = fig.subplots(1, 3)
+    all_fa = []
+    curves = {}
+    for name, res in named.items():
+        c, op = _curves(res)
+        d = as_dict(res)
+        c["niou"] = np.array([float(r.get("niou", np.nan)) for r in d.get("curve") or []], dtype=float)
+        curves[name] = (c, op)
+        all_fa.append(c["fa_1e6"])
+    fa_values = np.concatenate(all_fa) if all_fa else np.zeros(0)
+    draw_fa, floored = _fa_axis(ax_fa, fa_values)
+    start = 0
+    single = len(named) == 1 and not next(iter(named))
+    for i, (name, (c, op)) in enumerate(curves.items()):
+        t = c["threshold"]
+        order = np.argsort(t)
+        n = t.size
+        fa = draw_fa[start : start + n]
+        start += n
+        colour = f"C{(i + 3) % 10}"  # the method colours of plot_leaderboard (C0-C2 are its bars)
+        label = name or None
+        ax_iou.plot(t[order], 100 * c["iou"][order], "-o", ms=3, color="C0" if single else colour,
+                    label="IoU" if single else f"{name} IoU")  # fmt: skip
+        ax_iou.plot(t[order], 100 * c["niou"][order], "--s", ms=3, color="C1" if single else colour,
+                    label="nIoU" if single else f"{name} nIoU")  # fmt: skip
+        ax_pd.plot(t[order], 100 * c["pd"][order], "-o", ms=3, color=colour, label=label)
+        ax_fa.plot(t[order], fa[order], "-o", ms=3, color=colour, label=label)
+        for ax in (ax_iou, ax_pd, ax_fa):
+            ax.axvline(op, color="0.55", ls=":", lw=1)
+    for ax in (ax_iou, ax_pd, ax_fa):
+        ax.set_xlim(0.0, 1.0)
+        ax.set_xlabel("threshold (prediction > threshold)")
+        ax.grid(alpha=0.3, which="both")
+    ax_iou.set_ylim(-2, 102)
+    ax_pd.set_ylim(-2, 102)
+    ax_iou.set_ylabel("IoU, nIoU (%)")
+    ax_iou.set_title("Pixel IoU (solid) and nIoU (dashed)")
+    ax_pd.set_ylabel("Pd (%, probability of detection)")
+    ax_pd.set_title("Pd against threshold")
+    ax_fa.set_title("Fa (false-alarm pixel rate) against threshold")
+    if floored:
+        ax_fa.text(0.02, 0.02, f"Fa = 0 drawn at {FA_FLOOR_1E6:g}", transform=ax_fa.transAxes, fontsize=8,
+                   color="0.4")  # fmt: skip
+    ax_iou.legend(loc="best", fontsize=8)
+    if not single:
+        ax_pd.legend(loc="best", fontsize=8)
+    return _finish(fig, title, path)
+
+
+def figure_svg(fig, alt: str, id_prefix: str = "f") -> str:
+    """The figure as an inline ``<svg>`` element for an HTML page: text kept as text (smaller, and
+    searchable), ``role="img"`` with ``alt`` as its accessible name and ``<title>``, and every ``id``
+    prefixed with ``id_prefix`` so that several figures can share one page."""
+    import html
+    import io
+    import re
+
+    from matplotlib import rc_context
+
+    buf = io.StringIO()
+    with rc_context({"svg.fonttype": "none", "svg.hashsalt": "hse"}):
+        fig.savefig(buf, format="svg")
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]  # drop the XML prolog and DOCTYPE: not allowed inside HTML
+    # The RDF metadata and the namespace declarations are URIs a reader might take for links; the HTML
+    # parser puts <svg> and xlink:href in their namespaces without them.
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, count=1, flags=re.S)
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    if ids:
+        pattern = re.compile(r'(\bid="|url\(#|href="#)(' + "|".join(map(re.escape, ids)) + r')(?=["\)])')
+        text = pattern.sub(lambda m: m.group(1) + id_prefix + m.group(2), text)
+    label = html.escape(alt, quote=True)
+    end = text.index(">")
+    opening = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", text[:end]) + f' role="img" aria-label="{label}">'
+    return opening + f"<title>{label}</title>" + text[end + 1 :]

@@ -34,12 +34,17 @@ class Result:
         Everything needed to reproduce the run.
     state : EvalState
         The per-image additive counters (used by :func:`hse.bootstrap` and :func:`hse.compare`).
+    sources : dict or None
+        ``{"preds": [...], "masks": [...]}``: the file paths scored, in image order, when
+        :func:`hse.evaluate` was given paths (arrays are not kept); :meth:`to_html`'s gallery reads
+        them. Not saved in the JSON: a loaded result has None.
     """
 
     def __init__(self, state: EvalState, settings: dict, compat: dict | None = None):
         self.state = state
         self.settings = settings
         self.compat = compat or {}
+        self.sources: dict[str, list[str]] | None = None
         self.grid = np.asarray(settings["evaluation_grid"], dtype=np.float64)
         self.thresholds = np.asarray(settings["thresholds"], dtype=np.float64)
         self.threshold = float(settings["threshold"])
@@ -138,6 +143,34 @@ class Result:
 
             write_atomic(path, text)
         return text
+
+    def to_html(
+        self,
+        path: str | os.PathLike,
+        images=None,
+        preds=None,
+        masks=None,
+        threshold: float | None = None,
+        ci=None,
+        title: str | None = None,
+        gallery_size: int | None = None,
+    ) -> os.PathLike:
+        """Write a self-contained HTML report to ``path`` (atomically; see docs/html.md): the headline
+        scores (with intervals when ``ci`` is given: a :func:`hse.bootstrap` result, or True to compute
+        them), the curves, an error gallery at ``threshold`` (an evaluated threshold; default the
+        operating one), the per-threshold and per-image tables. Needs matplotlib.
+
+        The gallery reads the scored maps and masks from ``preds`` and ``masks`` (folders, mappings
+        from image name, or sequences in :attr:`names` order), by default from :attr:`sources`; the
+        input images from ``images`` (same forms), shown instead of the prediction when given.
+        ``gallery_size`` images per gallery section (default 8; 0 for none). Returns the path."""
+        from .html import write_report
+        from .html.gallery import GALLERY_SIZE
+
+        return write_report(
+            self, path, title=title, ci=ci, preds=preds, masks=masks, images=images, threshold=threshold,
+            gallery_size=GALLERY_SIZE if gallery_size is None else int(gallery_size),
+        )  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> Result:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,7 +14,7 @@ from hse.demo import make_demo
 
 pytest.importorskip("matplotlib")
 
-from hse.plot import plot_leaderboard, plot_results  # noqa: E402
+from hse.plot import figure_svg, plot_leaderboard, plot_results, plot_threshold_metrics  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +73,34 @@ def test_import_hse_does_not_import_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_threshold_metrics_units_legends_and_log_scale(results, tmp_path):
+    fig = plot_threshold_metrics(results, tmp_path / "t.png")
+    assert _is_png(tmp_path / "t.png")
+    ax_iou, ax_pd, ax_fa = fig.axes
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "threshold (prediction > threshold)" and ax.get_title()
+    assert "(%)" in ax_iou.get_ylabel() and "%" in ax_pd.get_ylabel() and "x1e-6" in ax_fa.get_ylabel()
+    labels = [t.get_text() for t in ax_iou.get_legend().get_texts()]
+    assert labels == ["soft IoU", "soft nIoU", "hard IoU", "hard nIoU"]
+    # percent: the IoU drawn is 100 x the curve's
+    soft = results["soft"]
+    assert np.allclose(ax_iou.get_lines()[0].get_ydata(), 100 * soft.curve["iou"].to_numpy())
+    # the soft map's Fa spans decades over the grid: log axis; a hard map's Fa is flat: linear
+    fa = soft.curve["fa_1e6"].to_numpy()
+    assert fa[fa > 0].max() / fa[fa > 0].min() >= 100 and ax_fa.get_yscale() == "log"
+    assert plot_threshold_metrics(results["hard"]).axes[2].get_yscale() == "linear"
+
+
+def test_figure_svg_is_inline_and_labelled(results):
+    svg = figure_svg(plot_results(results["soft"]), 'Curves <of> "soft"', "x7")
+    assert svg.startswith("<svg ") and "<?xml" not in svg and "DOCTYPE" not in svg
+    assert 'role="img"' in svg and 'aria-label="Curves &lt;of&gt; &quot;soft&quot;"' in svg
+    assert "<title>Curves &lt;of&gt; &quot;soft&quot;</title>" in svg
+    assert "http" not in svg  # no namespace URIs or metadata links
+    ids = re.findall(r'\bid="([^"]+)"', svg)
+    assert ids and all(i.startswith("x7") for i in ids)
+    refs = re.findall(r'(?:url\(#|href="#)([^")]+)', svg)
+    assert set(refs) <= set(ids)
+    assert "<text" in svg  # text kept as text (searchable, smaller)

@@ -1,5 +1,5 @@
-"""``python -m hse.cli`` runs ``hse-score``."""
+"""``python -m hse.cli`` runs ``hse-score`` (``python -m hse.cli merge ...`` its merge subcommand)."""
 
-from hse.cli.score import main
+from hse.cli import main
 
 raise SystemExit(main())

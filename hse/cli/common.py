@@ -1,6 +1,8 @@
 """What the commands share: the bootstrap and pairing options, reading scoring options into
-:func:`hse.evaluate`, refusing outputs that would overwrite inputs, and :func:`run_cli` (exit codes and
-error messages). No command module imports another; each imports this one.
+:func:`hse.evaluate`, refusing outputs that would overwrite inputs, the output options of a scored result
+and their writing (``hse-score`` and ``hse-score merge``: :func:`add_output_options`,
+:func:`check_outputs`, :func:`write_result`), and :func:`run_cli` (exit codes and error messages). No
+command module imports another; each imports this one.
 
 Exit codes: 0 success; 2 bad input or usage (a short message on stderr naming the file and the
 problem); 1 internal error (with a traceback); 130 interrupted.
@@ -20,6 +22,8 @@ from typing import Any
 from hse._version import __version__
 from hse.errors import InputError
 from hse.settings import add_eval_options, number_from_text
+
+from .html_options import add_html_options, check_html_options, html_text, html_usage_error
 
 #: The evaluation settings that hse-score and hse-compare read from their options (:mod:`hse.settings`).
 SCORING_OPTIONS = ("thresholds", "threshold", "match", "radius", "mask_threshold", "jobs")
@@ -147,3 +151,149 @@ def run_cli(prog: str, body: Callable[..., int], *args: Any) -> int:
         return 1
     finally:
         warnings.showwarning = old_show
+
+
+# --------------------------------------------------------------------------------------------------
+# the outputs of a scored result (hse-score, hse-score merge)
+# --------------------------------------------------------------------------------------------------
+
+#: The output options and their argparse destinations, in the order they are written.
+OUTPUT_FLAGS = (("--json", "json"), ("--csv", "csv"), ("--per-image", "per_image"), ("--plot", "plot"),
+                ("--html", "html"))  # fmt: skip
+
+
+def add_output_options(group: Any) -> None:
+    """``--json``, ``--no-state``, ``--csv``, ``--per-image``, ``--plot``, the HTML report's options
+    (:mod:`hse.cli.html_options`) and ``--quiet``."""
+    from hse.codec import SCHEMA
+
+    group.add_argument("--json", metavar="OUT", help=f"write the full result as JSON (schema {SCHEMA})")
+    group.add_argument("--no-state", action="store_true",
+                       help="leave the per-image state out of --json (hse-compare and hse.bootstrap need it)")  # fmt: skip
+    group.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
+    group.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
+    group.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
+    add_html_options(group)
+    group.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
+
+
+def add_interval_options(parser: argparse.ArgumentParser) -> None:
+    """The ``confidence intervals`` group: ``--ci`` and its ``--ci-n``, ``--ci-seed``, ``--ci-level``."""
+    g = parser.add_argument_group("confidence intervals (docs/statistics.md)")
+    g.add_argument("--ci", action="store_true",
+                   help="add bootstrap confidence intervals (images resampled) to the summary and the JSON")  # fmt: skip
+    add_ci_options(g, prefix_help="with --ci: ")
+
+
+def check_option_use(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Usage errors of the shared output and interval options (exit 2 through argparse)."""
+    if not args.ci and (args.ci_n is not None or args.ci_seed is not None or args.ci_level is not None):
+        parser.error("--ci-n, --ci-seed and --ci-level need --ci")
+    if args.no_state and not args.json:
+        parser.error("--no-state needs --json")
+    if html_usage_error(args):
+        parser.error(html_usage_error(args))
+
+
+def check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The requested ``(flag, path)`` outputs, each checked before any work: a writable place, no two
+    flags naming one file, and for ``--plot`` matplotlib and a known image format."""
+    import importlib.util
+
+    from hse.io import check_output_path
+
+    outputs = [(flag, getattr(args, attr)) for flag, attr in OUTPUT_FLAGS if getattr(args, attr)]
+    seen: dict[str, str] = {}
+    for flag, value in outputs:
+        check_output_path(value, f"{flag} {value}")
+        key = os.path.abspath(value)
+        if key in seen:
+            raise InputError(f"{flag} and {seen[key]} name the same file {value}")
+        seen[key] = flag
+    if args.plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
+        from matplotlib.figure import Figure
+
+        supported = Figure().canvas.get_supported_filetypes()
+        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
+        if ext not in supported:
+            raise InputError(
+                f"--plot {args.plot}: unknown image format {ext or '(no extension)'!r}; "
+                f"use one of {', '.join(sorted(supported))}"
+            )
+    check_html_options(args, _evaluated_grid(args))
+    return outputs
+
+
+def _evaluated_grid(args: argparse.Namespace) -> Any:
+    """The thresholds a scoring command will evaluate (None for a command that reads saved results)."""
+    if not hasattr(args, "thresholds"):
+        return None
+    from hse.settings import EvalConfig
+
+    return EvalConfig.create(thresholds=args.thresholds, threshold=args.threshold).evaluation_grid
+
+
+def add_intervals(args: argparse.Namespace, res: Any, extra: dict[str, Any], notes: list[str]) -> None:
+    """With ``--ci``: the bootstrap of ``res`` into ``extra["ci"]`` and its table into ``notes``."""
+    if not args.ci:
+        return
+    from hse.report import format_intervals
+    from hse.stats import bootstrap
+
+    boot = bootstrap(res, **ci_values(args))
+    extra["ci"] = boot.to_dict()
+    notes.append(format_intervals(boot))
+
+
+def write_result(
+    prog: str,
+    args: argparse.Namespace,
+    outputs: list[tuple[str, str]],
+    res: Any,
+    extra: dict[str, Any],
+    title: str,
+    notes: Sequence[str] = (),
+    pairs: tuple | None = None,
+) -> None:
+    """Write the outputs of ``res`` (the JSON with ``extra`` added) and print its summary. ``pairs``,
+    ``(names, preds, masks)`` as scored, feed the HTML report's gallery (without them it re-pairs the
+    folders recorded in ``extra["inputs"]``, :func:`hse.cli.html_options.html_text`).
+
+    Everything, the figure included, is computed before the first file is written; the files are then
+    published together (:class:`hse.io.AtomicOutputs`): all of them appear or none does."""
+    from hse.codec import dumps
+    from hse.io import AtomicOutputs
+    from hse.report import format_summary
+
+    payloads: dict[str, Any] = {}
+    for flag, path in outputs:
+        if flag == "--json":
+            payloads[path] = dumps({**res.to_dict(include_state=not args.no_state), **extra})
+        elif flag == "--csv":
+            payloads[path] = res.curve.to_csv(index=False, lineterminator="\n")
+        elif flag == "--per-image":
+            payloads[path] = res.per_image.to_csv(index=False, lineterminator="\n")
+        elif flag == "--plot":
+            from hse.plot import plot_results
+
+            payloads[path] = plot_results(res, title=title)
+        elif flag == "--html":
+            payloads[path] = html_text(
+                res, args, pairs, ci=extra.get("ci"), title=title, inputs=extra.get("inputs")
+            )
+    summary = format_summary(res, title=title, notes=notes)
+
+    with AtomicOutputs() as out:
+        for path, payload in payloads.items():
+            if isinstance(payload, str):
+                out.add(path, payload)
+            else:
+                fig = payload
+                fmt = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+                out.add_via(path, lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt))
+    if not args.quiet:
+        sys.stdout.write(summary)
+        for _flag, path in outputs:
+            print(f"{prog}: wrote {path}", file=sys.stderr)

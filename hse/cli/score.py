@@ -9,26 +9,27 @@ See docs/cli.md for every option and the JSON schema.
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import os
 import sys
 from typing import Any
 
 from hse._version import __version__
-from hse.codec import SCHEMA
 from hse.errors import InputError
 from hse.settings import compat_from_flags, compat_names
 
 from .common import (
     EXIT_CODES,
-    add_ci_options,
+    add_interval_options,
+    add_intervals,
+    add_output_options,
     add_pairing_options,
     add_scoring_options,
     check_not_inputs,
-    ci_values,
+    check_option_use,
+    check_outputs,
     evaluate,
     pair,
     run_cli,
+    write_result,
 )
 
 PROG = "hse-score"
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
             "plus IoU, nIoU, Pd and Fa at the operating threshold. Predictions and masks are paired by "
             "file name (extension-agnostic) and scored in natural name order."
         ),
-        epilog=f"{EXIT_CODES} See docs/cli.md.",
+        epilog=f"'hse-score merge PART.json ...' combines the results of --shard runs. {EXIT_CODES} See docs/cli.md.",
     )
     p.add_argument("pred_dir", nargs="?", metavar="PRED_DIR", help="folder of prediction maps")
     p.add_argument("mask_dir", nargs="?", metavar="MASK_DIR", help="folder of ground-truth masks")
@@ -63,27 +64,42 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"also report a peer toolbox's metrics at --threshold: {', '.join(compat_names())} (repeatable)",
     )
     add_scoring_options(g, ("resize_masks",))
-    g = p.add_argument_group("confidence intervals (docs/statistics.md)")
-    g.add_argument(
-        "--ci",
-        action="store_true",
-        help="add bootstrap confidence intervals (images resampled) to the summary and the JSON",
-    )
-    add_ci_options(g, prefix_help="with --ci: ")
+    add_interval_options(p)
     g = p.add_argument_group("running and output")
     add_scoring_options(g, ("jobs",))
-    g.add_argument("--json", metavar="OUT", help=f"write the full result as JSON (schema {SCHEMA})")
     g.add_argument(
-        "--no-state",
-        action="store_true",
-        help="leave the per-image state out of --json (hse-compare and hse.bootstrap need it)",
+        "--shard",
+        type=_shard,
+        metavar="K/N",
+        help="score only shard K of N (images K, K+N, K+2N, ... in name order, 1-based) for "
+        "'hse-score merge' to combine; see docs/many-machines.md",
     )
-    g.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
-    g.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
-    g.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
-    g.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
+    add_output_options(g)
     g.add_argument("--version", action="version", version=f"{PROG} (hse) {__version__}")
     return p
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from hse.shard import parse_shard
+
+    try:
+        return parse_shard(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _select_shard(shard: tuple[int, int], names: list, preds: list, masks: list, extra: dict) -> tuple:
+    """The images of shard ``K/N`` with their global indexes; the shard's record goes into the JSON."""
+    from hse.shard import shard_info, shard_positions
+
+    k, n = shard
+    rows = shard_positions(len(names), k, n)
+    if not rows:
+        raise InputError(
+            f"--shard {k}/{n}: the set has {len(names)} image(s), so shard {k} is empty; use N <= {len(names)}"
+        )
+    extra["shard"] = shard_info(k, n, names)
+    return [names[i] for i in rows], [preds[i] for i in rows], [masks[i] for i in rows], rows
 
 
 def _info(args: argparse.Namespace, msg: str) -> None:
@@ -91,44 +107,9 @@ def _info(args: argparse.Namespace, msg: str) -> None:
         print(f"{PROG}: {msg}", file=sys.stderr)
 
 
-def _check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
-    outputs = [
-        (flag, getattr(args, attr))
-        for flag, attr in (
-            ("--json", "json"),
-            ("--csv", "csv"),
-            ("--per-image", "per_image"),
-            ("--plot", "plot"),
-        )
-    ]
-    outputs = [(f, v) for f, v in outputs if v]
-    from hse.io import check_output_path
-
-    seen: dict[str, str] = {}
-    for flag, value in outputs:
-        check_output_path(value, f"{flag} {value}")
-        key = os.path.abspath(value)
-        if key in seen:
-            raise InputError(f"{flag} and {seen[key]} name the same file {value}")
-        seen[key] = flag
-    if args.plot:
-        if importlib.util.find_spec("matplotlib") is None:
-            raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
-        from matplotlib.figure import Figure
-
-        supported = Figure().canvas.get_supported_filetypes()
-        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
-        if ext not in supported:
-            raise InputError(
-                f"--plot {args.plot}: unknown image format {ext or '(no extension)'!r}; "
-                f"use one of {', '.join(sorted(supported))}"
-            )
-    return outputs
-
-
 def _score(args: argparse.Namespace) -> int:
     compat = compat_from_flags(args.compat)
-    outputs = _check_outputs(args)
+    outputs = check_outputs(args)
     progress = bool((not args.quiet) and sys.stderr.isatty())
     extra: dict[str, Any] = {}
     notes: list[str] = []
@@ -140,7 +121,9 @@ def _score(args: argparse.Namespace) -> int:
         extra["inputs"] = {"demo": True, "generator": "hse.demo.make_demo", "seed": 0}
         title = f"hse {__version__} - built-in demo ({len(names)} synthetic images)"
     else:
-        names, preds, masks, report = pair(args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing)
+        names, preds, masks, report = pair(
+            args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing
+        )
         extra["inputs"] = {
             "pred_dir": str(args.pred_dir),
             "mask_dir": str(args.mask_dir),
@@ -165,58 +148,27 @@ def _score(args: argparse.Namespace) -> int:
             _info(args, f"note: {report.ignored_summary()}")
         title = f"hse {__version__} - {args.pred_dir} vs {args.mask_dir}"
 
+    indexes = None
+    if args.shard:
+        names, preds, masks, indexes = _select_shard(args.shard, names, preds, masks, extra)
+        title += f" - shard {args.shard[0]}/{args.shard[1]}"
     res = evaluate(
         args,
         names,
         preds,
         masks,
+        indexes=indexes,
         compat=compat or None,
         resize_masks=args.resize_masks,
         progress=progress,
     )
-    if args.ci:
-        from hse.report import format_intervals
-        from hse.stats import bootstrap
-
-        boot = bootstrap(res, **ci_values(args))
-        extra["ci"] = boot.to_dict()
-        notes.append(format_intervals(boot))
+    add_intervals(args, res, extra, notes)
     if getattr(res, "n_resized", 0):
         _info(
             args, f"note: --resize-masks nearest: {res.n_resized} mask(s) resized to their prediction's size"
         )
 
-    from hse.codec import dumps
-    from hse.io import AtomicOutputs
-    from hse.report import format_summary
-
-    # Everything is computed (including the figure) before the first file is written.
-    payloads: dict[str, Any] = {}
-    for flag, path in outputs:
-        if flag == "--json":
-            payloads[path] = dumps({**res.to_dict(include_state=not args.no_state), **extra})
-        elif flag == "--csv":
-            payloads[path] = res.curve.to_csv(index=False, lineterminator="\n")
-        elif flag == "--per-image":
-            payloads[path] = res.per_image.to_csv(index=False, lineterminator="\n")
-        elif flag == "--plot":
-            from hse.plot import plot_results
-
-            payloads[path] = plot_results(res, title=title)
-    summary = format_summary(res, title=title, notes=notes)
-
-    with AtomicOutputs() as out:
-        for path, payload in payloads.items():
-            if isinstance(payload, str):
-                out.add(path, payload)
-            else:
-                fig = payload
-                fmt = os.path.splitext(path)[1].lower().lstrip(".") or "png"
-                out.add_via(path, lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt))
-    if not args.quiet:
-        sys.stdout.write(summary)
-        for _flag, path in outputs:
-            _info(args, f"wrote {path}")
+    write_result(PROG, args, outputs, res, extra, title, notes, pairs=(names, preds, masks))
     return 0
 
 
@@ -239,10 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "--split, --pred-suffix, --mask-suffix, --pred-ext, --mask-ext and --allow-missing need PRED_DIR and MASK_DIR"
         )
-    if not args.ci and (args.ci_n is not None or args.ci_seed is not None or args.ci_level is not None):
-        parser.error("--ci-n, --ci-seed and --ci-level need --ci")
-    if args.no_state and not args.json:
-        parser.error("--no-state needs --json")
+    check_option_use(parser, args)
+    if args.shard and (args.ci or args.no_state or args.compat):
+        parser.error(
+            "--shard scores a part for 'hse-score merge': give --ci to the merge (intervals need every "
+            "image), keep the state (no --no-state), and score --compat in one unsharded run (peer "
+            "numbers are totals that cannot be combined)"
+        )
     return run_cli(PROG, _score, args)
 
 

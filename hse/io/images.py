@@ -200,7 +200,6 @@ def _pil_open(p: Path):
 
 
 def _read_pil(p: Path) -> np.ndarray:
-    from PIL import Image
 
     with _pil_open(p) as im:
         check_pixel_count(p, (im.height, im.width))

@@ -12,6 +12,7 @@ from hse.errors import InputError
 from hse.io import AtomicOutputs
 
 from .config import LeaderboardConfig, slug
+from .pages import check_checkpoints, stage_pages
 from .render import render_csv, render_markdown
 from .runs import Scored, score_config
 from .table import leaderboard_rows
@@ -71,9 +72,11 @@ def run_config(
     """Score every (dataset, method) pair of ``config`` and write the leaderboard files into ``out_dir``.
     Returns the scored entries per dataset."""
     log = log or (lambda msg: None)
+    check_checkpoints(config)  # a wrong checkpoint hash is refused before any scoring
     scored = score_config(config, out_dir / ".cache", force=force, jobs=jobs, log=log, progress=progress)
 
     combined = [f"# {config.title}", ""]
+    rows_by_dataset = {}
     # manifest.json is removed before the files are replaced and written last: its presence marks a
     # finished, consistent set (hse.io.check_manifest).
     with AtomicOutputs(manifest=out_dir / MANIFEST_NAME) as out:
@@ -90,6 +93,7 @@ def run_config(
                 notes={n: methods[n].note for n in results},
                 papers={n: methods[n].paper for n in results},
             )
+            rows_by_dataset[ds.name] = rows
             extra = []
             fixed = sorted({n for s in entries for n in s.fixed})
             if fixed:
@@ -107,6 +111,7 @@ def run_config(
             _stage_leaderboard(out, results, out_dir, stem, rows, md, csv_text, f"{config.title}: {ds.name}")
             combined.append(md.replace(f"## {ds.name}", f"## {ds.name}\n\n![{ds.name}]({stem}.png)", 1))
         out.add(out_dir / "leaderboard.md", "\n".join(combined))
+        stage_pages(out, config, scored, rows_by_dataset, out_dir)  # index.html and reports/
         written = out.paths
     for p in written:
         log(f"wrote {p}")

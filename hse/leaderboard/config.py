@@ -50,6 +50,8 @@ class MethodSpec:
     note: str = ""
     predictions: dict[str, MethodInput] = field(default_factory=dict)
     published: dict[str, dict[str, float]] = field(default_factory=dict)
+    checkpoint: str = ""  # the weights the predictions came from, as given (provenance only)
+    checkpoint_sha256: str = ""  # as stated in the configuration, lower case
 
 
 @dataclass
@@ -202,7 +204,8 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
         ctx = f"methods[{i}]"
         if not isinstance(m, Mapping):
             raise InputError(_where(cfg_path, f"{ctx} must be a table"))
-        _check_keys(m, {"name", "paper", "note", "predictions", "published"}, cfg_path, ctx)
+        _check_keys(m, {"name", "paper", "note", "predictions", "published", "checkpoint", "checkpoint_sha256"},
+                    cfg_path, ctx)  # fmt: skip
         name = _opt_str(m, "name", cfg_path, ctx)
         if not name:
             raise InputError(_where(cfg_path, f"{ctx} needs a name"))
@@ -253,6 +256,11 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
                         _where(cfg_path, f"method {name!r}: published.{ds}.{k} must be a finite number")
                     )
             published[ds] = {k: float(v) for k, v in numbers.items()}
+        sha = _opt_str(m, "checkpoint_sha256", cfg_path, ctx).strip().lower()
+        if sha and not re.fullmatch(r"[0-9a-f]{64}", sha):
+            raise InputError(
+                _where(cfg_path, f"method {name!r}: checkpoint_sha256 must be 64 hexadecimal digits")
+            )
         methods.append(
             MethodSpec(
                 name=name,
@@ -260,6 +268,8 @@ def load_config(path: str | os.PathLike) -> LeaderboardConfig:
                 note=_opt_str(m, "note", cfg_path, ctx),
                 predictions=inputs,
                 published=published,
+                checkpoint=_opt_str(m, "checkpoint", cfg_path, ctx),
+                checkpoint_sha256=sha,
             )
         )
     title = raw.get("title", "Leaderboard")

@@ -26,6 +26,8 @@ class Scored:
     cached: bool
     n_fixed: int = 0
     fixed: list[str] = field(default_factory=list)
+    #: (names, prediction paths, mask paths) as scored, masks after the fixes (the HTML gallery reads them).
+    inputs: tuple[list[str], list[Path], list[Path]] | None = None
 
 
 def _apply_fixes(names: list[str], masks: list[Path], fixes: Path | None) -> list[str]:
@@ -44,7 +46,6 @@ def _apply_fixes(names: list[str], masks: list[Path], fixes: Path | None) -> lis
             masks[i] = by_stem[n]
             fixed.append(n)
     return fixed
-
 
 
 def score_method(
@@ -77,7 +78,9 @@ def score_method(
     if cache_file is not None and cache_file.is_file() and not force:
         result = load_entry(cache_file, key, run_settings)
         if result is not None:
-            return Scored(method.name, dataset.name, result, key, True, len(fixed), fixed)
+            return Scored(
+                method.name, dataset.name, result, key, True, len(fixed), fixed, (names, preds, masks)
+            )
     result = hse.evaluate(
         preds,
         masks,
@@ -93,7 +96,7 @@ def score_method(
     )
     if cache_file is not None:
         write_entry(cache_file, key, run_settings, result, method.name, dataset.name)
-    return Scored(method.name, dataset.name, result, key, False, len(fixed), fixed)
+    return Scored(method.name, dataset.name, result, key, False, len(fixed), fixed, (names, preds, masks))
 
 
 def score_config(
