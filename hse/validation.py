@@ -92,11 +92,12 @@ def as_prediction(x: Any, name: str | int | None = None) -> np.ndarray:
         _warn_if_hard_zero_one(arr, what)
         return arr
     if np.issubdtype(arr.dtype, np.floating):
-        if not np.all(np.isfinite(arr)):
+        # min and max propagate NaN and show inf, so they also decide finiteness (two passes, not three)
+        lo, hi = float(arr.min()), float(arr.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             raise InputError(
                 f"{what} contains NaN or inf; predictions must be finite probabilities in [0, 1]"
             )
-        lo, hi = float(arr.min()), float(arr.max())
         if lo < 0.0 or hi > 1.0:
             raise InputError(
                 f"{what} has values in [{lo:g}, {hi:g}], outside [0, 1]. hse never clips: pass probabilities "

@@ -28,7 +28,7 @@ from hse.validation import (
     to_numpy,
 )
 
-from .pixel import pixel_counts, threshold_levels
+from .pixel import level_histograms, pixel_counts_from_histograms
 from .target import find_targets, target_counts
 
 
@@ -38,10 +38,12 @@ def evaluate_image(
     """Reduce one validated (prediction, bool mask) pair to its counters over the evaluation grid."""
     grid = config.evaluation_grid
     k = grid.size
-    levels = threshold_levels(pred, grid)
-    pix_tp, pix_fp = pixel_counts(levels, mask, k)
+    levels, hist, hist_gt = level_histograms(pred, mask, grid)  # one pass: levels and both histograms
+    pix_tp, pix_fp = pixel_counts_from_histograms(hist, hist_gt)
     targets = find_targets(mask)
-    matched, components, matched_area = target_counts(levels, targets, k, config.radius, config.match)
+    matched, components, matched_area = target_counts(
+        levels, targets, k, config.radius, config.match, hist=hist
+    )
     return ImageState(
         name=name,
         pix_tp=pix_tp,
@@ -50,7 +52,7 @@ def evaluate_image(
         tgt_components=components,
         tgt_matched_area=matched_area,
         n_pixels=int(mask.size),
-        n_gt_pixels=int(np.count_nonzero(mask)),
+        n_gt_pixels=int(hist_gt.sum()),
         n_targets=targets.count,
         height=int(mask.shape[0]),
         width=int(mask.shape[1]),

@@ -38,6 +38,22 @@ def component_stats(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]
     return areas, centroids
 
 
+def component_summary(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Areas (int64, ``(n,)``) and centroids (float64, ``(n, 2)``) of the 8-connected components of a
+    2-D bool image, in label order, without a label image.
+
+    One raster pass with two rows of provisional labels (:mod:`hse.reduce._label8`, numba), for sparse
+    images such as ground-truth masks; the same numbers as :func:`components` (same sums, same division).
+    """
+    from ._label8 import component_sums  # numba loads lazily, so `import hse` stays light
+
+    areas, sum_r, sum_c = component_sums(np.ascontiguousarray(binary, dtype=np.bool_))
+    centroids = np.empty((areas.size, 2), dtype=np.float64)
+    centroids[:, 0] = sum_r / areas
+    centroids[:, 1] = sum_c / areas
+    return areas, centroids
+
+
 def components(binary: np.ndarray) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
     """``(labels, n, areas, centroids)`` of the 8-connected components of ``binary``."""
     labels, n = label8(binary)
