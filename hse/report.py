@@ -257,6 +257,20 @@ DISPLAY = (
     ("fa", "Fa (x1e-6)", 1e6, 2),
 )
 
+#: (curve column, header, scale, digits): how per-threshold tables show each column of ``Result.curve``.
+CURVE_TABLE = (
+    ("iou", "IoU (%)", 100.0, 2),
+    ("niou", "nIoU (%)", 100.0, 2),
+    ("pd", "Pd (%)", 100.0, 2),
+    ("fa_1e6", "Fa (x1e-6)", 1.0, 2),
+    ("target_iou", "target IoU (%)", 100.0, 2),
+    ("precision", "precision (%)", 100.0, 2),
+    ("recall", "recall (%)", 100.0, 2),
+    ("f1", "F1", 1.0, 4),
+    ("fpr", "FPR (x1e-6)", 1e6, 3),
+    ("false_targets_per_image", "false targets / image", 1.0, 3),
+)
+
 
 def _num(x: float, scale: float, digits: int, sign: bool = False) -> str:
     if x is None or not math.isfinite(x):

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hse._version import __version__
-from hse.report import DISPLAY, fmt_num, fmt_threshold, pct
+from hse.report import CURVE_TABLE, DISPLAY, fmt_num, fmt_threshold, pct
 
 from . import page as P
 from .gallery import GALLERY_SIZE, render_gallery
@@ -75,21 +75,6 @@ def _over_grid(result: Any) -> str:
             ("AUC PR (pixel)", fmt_num(result.auc_pr)),
         ]
     )
-
-
-#: (curve column, header, scale, digits) of the per-threshold table.
-CURVE_TABLE = (
-    ("iou", "IoU (%)", 100.0, 2),
-    ("niou", "nIoU (%)", 100.0, 2),
-    ("pd", "Pd (%)", 100.0, 2),
-    ("fa_1e6", "Fa (x1e-6)", 1.0, 2),
-    ("target_iou", "target IoU (%)", 100.0, 2),
-    ("precision", "precision (%)", 100.0, 2),
-    ("recall", "recall (%)", 100.0, 2),
-    ("f1", "F1", 1.0, 4),
-    ("fpr", "FPR (x1e-6)", 1e6, 3),
-    ("false_targets_per_image", "false targets / image", 1.0, 3),
-)
 
 
 def curve_table(result: Any) -> str:
