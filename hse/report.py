@@ -83,7 +83,8 @@ def pct(value: Any, digits: int = 2) -> str:
     return fmt_num(float(value) * 100.0, digits)
 
 
-def _grid_text(thresholds: Sequence[float]) -> str:
+def grid_text(thresholds: Sequence[float]) -> str:
+    """The threshold grid in a few words: ``19 thresholds (0.05 .. 0.95)``."""
     t = [float(x) for x in thresholds]
     if not t:
         return "none"
@@ -129,7 +130,7 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
     desc = [
         ("images", str(d.get("n_images", "-"))),
         ("targets", str(d.get("n_targets", "-"))),
-        ("grid", _grid_text(d.get("thresholds") or [])),
+        ("grid", grid_text(d.get("thresholds") or [])),
     ]
     if "match" in settings:
         desc.append(("matching", f"{settings['match']}, radius {fmt_num(settings.get('radius'), 1)} px"))

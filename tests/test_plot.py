@@ -104,3 +104,72 @@ def test_figure_svg_is_inline_and_labelled(results):
     refs = re.findall(r'(?:url\(#|href="#)([^")]+)', svg)
     assert set(refs) <= set(ids)
     assert "<text" in svg  # text kept as text (searchable, smaller)
+
+
+# -- titles of the CLI's figures --------------------------------------------------------------------
+
+
+def _png_folders(root, n: int = 4, binary: bool = False):
+    """``root/preds`` and ``root/masks``: one 3x3 target per 24x24 image; soft or {0, 255} predictions."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    p, m = root / "preds", root / "masks"
+    p.mkdir(parents=True)
+    m.mkdir()
+    for k in range(n):
+        mask = np.zeros((24, 24), np.uint8)
+        mask[5:8, 9:12] = 255
+        pred = (rng.random((24, 24)) * 90).astype(np.uint8)
+        pred[5:8, 9:12] = 200 + 10 * k
+        pred[15, 3 + k] = 150
+        if binary:
+            pred = np.where(pred > 120, 255, 0).astype(np.uint8)
+        Image.fromarray(mask).save(m / f"im{k}.png")
+        Image.fromarray(pred).save(p / f"im{k}.png")
+    return p, m
+
+
+def test_cli_title_names_the_folders_readably(tmp_path, monkeypatch, capsys):
+    from hse._version import __version__
+    from hse.cli import main
+    from hse.cli.common import folder_label, run_title
+
+    _png_folders(tmp_path / "runs" / "acm")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    out = tmp_path / "fig.svg"
+    assert main(["./../runs/acm/preds/", "../runs/./acm/masks", "--plot", str(out)]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    want = f"hse {__version__} - acm/preds vs acm/masks: 4 images, 19 thresholds (0.05 .. 0.95)"
+    assert head == want
+    assert want in out.read_text()  # the figure's title (matplotlib keeps each text in a comment)
+    # the same words on a Figure built from the scored result
+    res = hse.evaluate(*_folder_arrays(tmp_path / "runs" / "acm"))
+    fig = plot_results(res, title=run_title(f"{folder_label('./../runs/acm/preds/')} x", res))
+    (title,) = [t.get_text() for t in fig.texts if t.get_text().startswith("hse ")]
+    assert title.endswith("acm/preds x: 4 images, 19 thresholds (0.05 .. 0.95)")
+    assert "./" not in title and ".." not in title.split(":")[0]
+    # a folder recorded by another machine is normalised, not resolved here
+    assert folder_label("./../x/y/", resolve=False) == "x/y"
+    assert folder_label("../../x", resolve=False) == "x"
+
+
+def _folder_arrays(root):
+    from hse.io import read_image
+
+    preds = [read_image(p) for p in sorted((root / "preds").iterdir())]
+    masks = [read_image(p) > 0 for p in sorted((root / "masks").iterdir())]
+    return preds, masks
+
+
+def test_merge_title_uses_the_recorded_folders(tmp_path, monkeypatch, capsys):
+    from hse.cli import main
+
+    p, m = _png_folders(tmp_path / "d")
+    monkeypatch.chdir(tmp_path)
+    for k in (1, 2):
+        assert main(["./d/preds/", "./d/masks/", "--shard", f"{k}/2", "--json", f"part{k}.json", "-q"]) == 0
+    assert main(["merge", "part1.json", "part2.json", "--plot", "m.svg"]) == 0
+    head = capsys.readouterr().out.splitlines()[0]
+    assert head.endswith("- d/preds vs d/masks: 4 images, 19 thresholds (0.05 .. 0.95) - 2 shards merged")

@@ -235,6 +235,25 @@ def _evaluated_grid(args: argparse.Namespace) -> Any:
     return EvalConfig.create(thresholds=args.thresholds, threshold=args.threshold).evaluation_grid
 
 
+def folder_label(path: str | os.PathLike, resolve: bool = True) -> str:
+    """A folder as a title shows it: its last two components, without ``.``/``..`` or a trailing slash
+    (``./../runs/acm/`` -> ``runs/acm``). ``resolve`` makes the path absolute first (a folder given here);
+    a path recorded by another run (``hse-score merge``) is only normalised, not resolved from this one's
+    working directory."""
+    from pathlib import Path, PurePath
+
+    p = Path(path).resolve() if resolve else PurePath(os.path.normpath(os.fspath(path)))
+    parts = [x for x in p.parts if x not in (p.anchor, ".", "..")]
+    return "/".join(parts[-2:]) or p.anchor or os.fspath(path)
+
+
+def run_title(what: str, res: Any, suffix: str = "") -> str:
+    """The title of a scored run's summary, figure and report: ``hse VERSION - WHAT: N images, GRID``."""
+    from hse.report import grid_text
+
+    return f"hse {__version__} - {what}: {res.n_images} images, {grid_text(res.thresholds)}{suffix}"
+
+
 def add_intervals(args: argparse.Namespace, res: Any, extra: dict[str, Any], notes: list[str]) -> None:
     """With ``--ci``: the bootstrap of ``res`` into ``extra["ci"]`` and its table into ``notes``."""
     if not args.ci:
