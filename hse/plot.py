@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from hse.report import as_dict
+from hse.report import FLAT_CURVES_NOTE, as_dict, flat_curves
 
 #: Fa values of exactly 0 cannot be drawn on a log axis; they are drawn at this value (x1e-6).
 FA_FLOOR_1E6 = 1e-2
@@ -43,10 +43,15 @@ def _figure(figsize: tuple[float, float]):
     return Figure(figsize=figsize, dpi=100, layout="constrained")
 
 
-def _finish(fig, title: str | None, path: str | os.PathLike | None):
-    """The figure with its title, saved atomically to ``path`` when given."""
+def _finish(fig, title: str | None, path: str | os.PathLike | None, named: Mapping[str, Any]):
+    """The figure with its title and, under the panels, the note of the results whose curves are flat
+    by construction (:func:`hse.report.flat_curves`); saved atomically to ``path`` when given."""
     if title:
         fig.suptitle(title)
+    flat = [name for name, res in named.items() if flat_curves(res)]
+    if flat:
+        who = "" if flat == [""] else ", ".join(flat) + ": "
+        fig.supxlabel(who + FLAT_CURVES_NOTE, color="firebrick", fontsize=10)
     if path is not None:
         from hse.io import write_atomic_via
 
@@ -154,7 +159,7 @@ def plot_results(results: Any, path: str | os.PathLike | None = None, title: str
 
     if any(named):
         ax_iou.legend(loc="best", fontsize=8)
-    return _finish(fig, title, path)
+    return _finish(fig, title, path, named)
 
 
 def plot_leaderboard(
@@ -200,7 +205,7 @@ def plot_leaderboard(
         _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, n, star_size=13)
     _pdfa_panel(ax_pdfa, "Pd against Fa over the threshold grid (star: operating threshold)", clipped)
     ax_pdfa.legend(loc="lower right", fontsize=8)
-    return _finish(fig, title, path)
+    return _finish(fig, title, path, dicts)
 
 
 def _nan_low(value: Any) -> float:
@@ -280,7 +285,7 @@ def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, 
     ax_iou.legend(loc="best", fontsize=8)
     if not single:
         ax_pd.legend(loc="best", fontsize=8)
-    return _finish(fig, title, path)
+    return _finish(fig, title, path, named)
 
 
 def figure_svg(fig, alt: str, id_prefix: str = "f") -> str:

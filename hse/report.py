@@ -118,6 +118,26 @@ def operating_metrics(result: Any) -> dict[str, Any]:
     }
 
 
+#: The note of a result whose predictions binarise to the same maps at every evaluated threshold.
+FLAT_CURVES_NOTE = (
+    "binary predictions (the same maps at every threshold of the grid): one operating point; "
+    "the curves are flat by construction"
+)
+
+
+def flat_curves(result: Any) -> bool:
+    """Whether every evaluated threshold binarises the predictions to the same maps, as binary
+    predictions (two levels, e.g. {0, 255}) do: the predicted pixel count (TP + FP) is the same at the
+    lowest and the highest threshold. As ``P > t`` shrinks with ``t`` in every image, equal totals mean
+    equal maps, so every curve is then constant. False for a grid of one threshold."""
+    if isinstance(result, Mapping) or not hasattr(result, "curve"):
+        rows = as_dict(result).get("curve") or []
+        predicted = [float(r["tp"]) + float(r["fp"]) for r in rows]
+    else:  # a Result: its curve table, without encoding the whole result
+        predicted = (result.curve["tp"] + result.curve["fp"]).astype(float).tolist()
+    return len(predicted) >= 2 and min(predicted) == max(predicted)
+
+
 def format_summary(result: Any, title: str | None = None, notes: Sequence[str] = ()) -> str:
     """The summary table printed by ``hse-score``."""
     d = as_dict(result)
@@ -170,6 +190,8 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
         lines.append("")
         lines.append(f"Compatibility: {peer} at threshold {fmt_threshold(d.get('threshold'))}")
         lines += _kv_block(_flatten(values))
+    if flat_curves(d):
+        notes = [f"note: {FLAT_CURVES_NOTE}", *notes]
     for note in notes:
         if note:
             lines.append("")

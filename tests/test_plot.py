@@ -173,3 +173,45 @@ def test_merge_title_uses_the_recorded_folders(tmp_path, monkeypatch, capsys):
     assert main(["merge", "part1.json", "part2.json", "--plot", "m.svg"]) == 0
     head = capsys.readouterr().out.splitlines()[0]
     assert head.endswith("- d/preds vs d/masks: 4 images, 19 thresholds (0.05 .. 0.95) - 2 shards merged")
+
+
+# -- binary predictions: flat curves, said so ---------------------------------------------------------
+
+
+def _texts(fig) -> list[str]:
+    """Every text on the figure: its own (title, notes) and its axes' (titles, labels, annotations)."""
+    from matplotlib.text import Text
+
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_binary_predictions_get_a_note_on_figures_and_summary(tmp_path, monkeypatch, capsys):
+    from hse.cli import main
+    from hse.report import FLAT_CURVES_NOTE, flat_curves, format_summary
+
+    _png_folders(tmp_path / "bin", binary=True)
+    _png_folders(tmp_path / "soft")
+    hard = hse.evaluate(*_folder_arrays(tmp_path / "bin"))
+    soft = hse.evaluate(*_folder_arrays(tmp_path / "soft"))
+    # the signal: the predicted pixel count is the same at every evaluated threshold
+    predicted = hard.curve["tp"] + hard.curve["fp"]
+    assert predicted.nunique() == 1 and predicted.iloc[0] > 0
+    assert flat_curves(hard) and flat_curves(hard.to_dict(include_state=False))
+    assert not flat_curves(soft) and not flat_curves(soft.to_dict())
+    # a {0, 1} map thresholded on a one-threshold grid is not flagged (nothing to be flat over)
+    one = hse.evaluate(*_folder_arrays(tmp_path / "bin"), thresholds=[0.5])
+    assert len(one.curve) == 1 and not flat_curves(one)
+
+    for fig in (plot_results(hard), plot_threshold_metrics(hard)):
+        assert FLAT_CURVES_NOTE in _texts(fig)
+    for fig in (plot_results(soft), plot_threshold_metrics(soft), plot_leaderboard({"soft": soft})):
+        assert not any(FLAT_CURVES_NOTE in t for t in _texts(fig))
+    fig = plot_leaderboard({"soft": soft, "hard": hard})
+    assert f"hard: {FLAT_CURVES_NOTE}" in _texts(fig)
+    fig = plot_results({"soft": soft, "hard": hard})
+    assert f"hard: {FLAT_CURVES_NOTE}" in _texts(fig)
+
+    assert FLAT_CURVES_NOTE in format_summary(hard) and FLAT_CURVES_NOTE not in format_summary(soft)
+    monkeypatch.chdir(tmp_path)
+    assert main(["bin/preds", "bin/masks"]) == 0
+    assert f"note: {FLAT_CURVES_NOTE}" in capsys.readouterr().out
