@@ -38,7 +38,7 @@ def test_plot_results_four_labelled_panels(results, tmp_path):
     for ax in axes:
         assert ax.get_xlabel() and ax.get_ylabel() and ax.get_title()
     assert "IoU" in axes[0].get_ylabel() and "target" in axes[1].get_ylabel()
-    assert axes[2].get_xscale() == "log" and "Pd" in axes[2].get_ylabel() and "Fa" in axes[2].get_xlabel()
+    assert "Pd" in axes[2].get_ylabel() and "Fa" in axes[2].get_xlabel()
     assert "TPR" in axes[3].get_ylabel() and "FPR" in axes[3].get_xlabel()
     legend = axes[0].get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["soft", "hard"]
@@ -58,7 +58,7 @@ def test_operating_point_is_marked(results):
     stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
     assert len(stars) == 1
     pd_at = float(results["soft"].at(results["soft"].threshold)["pd"])
-    assert np.isclose(stars[0].get_ydata()[0], pd_at)
+    assert np.isclose(stars[0].get_ydata()[0], 100 * pd_at)  # Pd in percent
 
 
 def test_plot_leaderboard(results, tmp_path):
@@ -215,3 +215,120 @@ def test_binary_predictions_get_a_note_on_figures_and_summary(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     assert main(["bin/preds", "bin/masks"]) == 0
     assert f"note: {FLAT_CURVES_NOTE}" in capsys.readouterr().out
+
+
+# -- units: percent and x1e-6 as in the summary, one Fa scale rule --------------------------------------
+
+
+def test_every_figure_in_percent_and_fa_in_1e6(results):
+    soft, hard = results["soft"], results["hard"]
+    c = soft.curve
+    fa = c["fa_1e6"].to_numpy()
+    assert fa[fa > 0].max() / fa[fa > 0].min() >= 100  # the soft map's Fa spans decades
+
+    ax_iou, ax_tiou, ax_pdfa, ax_roc = plot_results(soft).axes
+    for ax, key in ((ax_iou, "iou"), (ax_tiou, "target_iou")):
+        assert "(%)" in ax.get_ylabel() and ax.get_ylim() == (-2, 102)
+        assert np.allclose(ax.get_lines()[0].get_ydata(), 100 * c[key].to_numpy())
+    assert "%" in ax_pdfa.get_ylabel() and ax_pdfa.get_ylim() == (-2, 102)
+    assert "x1e-6" in ax_pdfa.get_xlabel() and "log scale" in ax_pdfa.get_xlabel()
+    assert ax_pdfa.get_xscale() == "log"
+    order = np.argsort(c["threshold"].to_numpy())
+    assert np.allclose(ax_pdfa.get_lines()[0].get_ydata(), 100 * c["pd"].to_numpy()[order])
+    assert ax_roc.get_xscale() == "log"  # FPR is a rate over every background pixel: always log
+
+    # a binary map's Fa is one value: linear axis, label without "log"
+    ax_pdfa = plot_results(hard).axes[2]
+    assert ax_pdfa.get_xscale() == "linear" and "log" not in ax_pdfa.get_xlabel()
+    assert "x1e-6" in ax_pdfa.get_xlabel()
+
+    # the leaderboard's Pd-Fa panel follows the same rule, in the same units
+    ax_pdfa = plot_leaderboard({"soft": soft}).axes[1]
+    assert ax_pdfa.get_xscale() == "log" and "%" in ax_pdfa.get_ylabel() and "x1e-6" in ax_pdfa.get_xlabel()
+    assert plot_leaderboard({"hard": hard}).axes[1].get_xscale() == "linear"
+    # and the threshold figure
+    ax_iou, ax_pd, ax_fa = plot_threshold_metrics(soft).axes
+    assert ax_iou.get_ylim() == ax_pd.get_ylim() == (-2, 102)
+    assert ax_fa.get_yscale() == "log" and "log scale" in ax_fa.get_ylabel()
+
+
+def test_fa_zero_on_a_log_axis_is_floored_and_said(results):
+    from hse.plot import FA_FLOOR_1E6
+
+    d = results["soft"].to_dict(include_state=False)
+    d["curve"][-1]["fa_1e6"] = 0.0  # the highest threshold: no false alarm
+    ax = plot_results(d).axes[2]
+    assert ax.get_xscale() == "log"
+    assert np.min(ax.get_lines()[0].get_xdata()) == FA_FLOOR_1E6
+    assert f"Fa = 0 drawn at {FA_FLOOR_1E6:g}" in [t.get_text() for t in ax.texts]
+
+
+# -- the leaderboard figure -------------------------------------------------------------------------------
+
+
+def test_leaderboard_one_colour_per_method_markers_size_fonts(results):
+    from matplotlib.colors import to_rgb
+    from matplotlib.text import Text
+
+    fig = plot_leaderboard(results)  # "hard" is binary: its Pd-Fa curve is one point
+    w, h = fig.get_size_inches() * fig.dpi
+    assert w > 1200 and h > 350 and (w, h) == (1400, 550)
+    ax_bar, ax_pdfa = fig.axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig).draw()  # lays the figure out (constrained layout), as saving it does
+    for t in fig.findobj(Text):
+        if t.get_text() and t.get_visible():
+            assert t.get_fontsize() >= 9, t.get_text()
+
+    # one colour per method, the same in both panels
+    line_of = {ln.get_label(): ln for ln in ax_pdfa.get_lines() if not ln.get_label().startswith("_")}
+    assert set(line_of) == {"soft", "hard"}
+    assert to_rgb(line_of["soft"].get_color()) != to_rgb(line_of["hard"].get_color())
+    for name in ("soft", "hard"):
+        bars = [p for p in ax_bar.patches if (p.get_gid() or "").startswith(f"{name}/")]
+        assert sorted(b.get_gid() for b in bars) == [f"{name}/hse", f"{name}/hse_pixel", f"{name}/hse_target"]
+        for b in bars:
+            assert to_rgb(b.get_facecolor()[:3]) == to_rgb(line_of[name].get_color())
+        stars = [ln for ln in ax_pdfa.get_lines() if ln.get_marker() == "*"
+                 and to_rgb(ln.get_color()) == to_rgb(line_of[name].get_color())]  # fmt: skip
+        assert len(stars) == 1
+    # the bars' values
+    hse_bar = next(p for p in ax_bar.patches if p.get_gid() == "soft/hse")
+    assert np.isclose(hse_bar.get_width(), results["soft"].hse)
+
+    # legend entries look like what is drawn: a line for the soft curve, a marker alone for the one-point
+    # binary curve and for the stars
+    legend = ax_pdfa.get_legend()
+    entries = dict(zip([t.get_text() for t in legend.get_texts()], legend.legend_handles, strict=True))
+    assert set(entries) == {"soft", "hard", "operating threshold"}
+    assert line_of["soft"].get_linestyle() == "-" and entries["soft"].get_linestyle() == "-"
+    assert line_of["hard"].get_linestyle() == "None" and entries["hard"].get_linestyle() == "None"
+    assert entries["hard"].get_marker() == "o"
+    assert entries["operating threshold"].get_linestyle() == "None"
+    assert entries["operating threshold"].get_marker() == "*"
+    bar_legend = ax_bar.get_legend()
+    assert [t.get_text() for t in bar_legend.get_texts()] == ["HSE", "HSE_pixel", "HSE_target"]
+    hatches = [p.get_hatch() for p in bar_legend.get_patches()]
+    assert len(set(hatches)) == 3  # told apart without colour
+
+    # legends outside the data
+    r = fig.canvas.get_renderer()
+    assert legend.get_window_extent(r).x0 >= ax_pdfa.get_window_extent(r).x1
+    assert bar_legend.get_window_extent(r).y1 <= ax_bar.get_window_extent(r).y0
+
+
+def test_leaderboard_and_threshold_figure_share_method_colours(results):
+    from matplotlib.colors import to_rgb
+
+    named = {"hard": results["hard"], "soft": results["soft"]}  # not in HSE order
+    lb = plot_leaderboard(named).axes[1]
+    th = plot_threshold_metrics(named).axes[1]
+    lb_colour = {ln.get_label(): to_rgb(ln.get_color()) for ln in lb.get_lines() if ln.get_label() in named}
+    th_colour = {ln.get_label(): to_rgb(ln.get_color()) for ln in th.get_lines() if ln.get_label() in named}
+    assert lb_colour == th_colour and len(set(lb_colour.values())) == 2
+    # many methods: still one distinct colour each
+    many = {f"m{i}": results["soft"] for i in range(13)}
+    ax = plot_leaderboard(many).axes[1]
+    colours = {to_rgb(ln.get_color()) for ln in ax.get_lines() if ln.get_label() in many}
+    assert len(colours) == 13
