@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from hse.errors import InputError
 from hse.report import FLAT_CURVES_NOTE, as_dict, flat_curves
 
+#: The figure formats, chosen by the output path's extension: a raster image and two vector formats.
+PLOT_FORMATS = ("png", "pdf", "svg")
 #: Fa values of exactly 0 cannot be drawn on a log axis; they are drawn at this value (x1e-6).
 FA_FLOOR_1E6 = 1e-2
 #: Same for pixel FPR on the ROC panel.
@@ -56,7 +59,8 @@ def _figure(figsize: tuple[float, float]):
 
 def _finish(fig, title: str | None, path: str | os.PathLike | None, named: Mapping[str, Any]):
     """The figure with its title and, under the panels, the note of the results whose curves are flat
-    by construction (:func:`hse.report.flat_curves`); saved atomically to ``path`` when given."""
+    by construction (:func:`hse.report.flat_curves`); saved atomically to ``path`` when given, in the
+    format its extension names (:func:`plot_format`)."""
     if title:
         fig.suptitle(title)
     flat = [name for name, res in named.items() if flat_curves(res)]
@@ -66,14 +70,22 @@ def _finish(fig, title: str | None, path: str | os.PathLike | None, named: Mappi
     if path is not None:
         from hse.io import write_atomic_via
 
-        fmt = _format_of(path)
+        fmt = plot_format(path)
         write_atomic_via(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=fig.dpi))
     return fig
 
 
-def _format_of(path: str | os.PathLike) -> str:
+def plot_format(path: str | os.PathLike, what: str = "figure") -> str:
+    """The format of a figure file from its extension: ``png``, ``pdf`` or ``svg`` (any case). Anything
+    else is an :class:`~hse.errors.InputError` naming ``what`` (e.g. ``--plot out.jpg``), raised before
+    any work when the caller checks its outputs first. Needs no matplotlib."""
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-    return ext or "png"
+    if ext not in PLOT_FORMATS:
+        raise InputError(
+            f"{what} {os.fspath(path)}: unknown figure format {ext or '(no extension)'!r}; "
+            f"name the file .png, .pdf (vector) or .svg (vector)"
+        )
+    return ext
 
 
 def _floor(values: np.ndarray, floor: float) -> tuple[np.ndarray, bool]:

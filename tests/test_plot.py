@@ -332,3 +332,48 @@ def test_leaderboard_and_threshold_figure_share_method_colours(results):
     ax = plot_leaderboard(many).axes[1]
     colours = {to_rgb(ln.get_color()) for ln in ax.get_lines() if ln.get_label() in many}
     assert len(colours) == 13
+
+
+# -- vector output, chosen by the extension -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("ext", ["png", "pdf", "svg", "PDF"])
+def test_figure_format_from_the_extension_through_the_atomic_writer(results, tmp_path, ext):
+    magic = {"png": b"\x89PNG", "pdf": b"%PDF-", "svg": b"<?xml"}[ext.lower()]
+    out = tmp_path / f"fig.{ext}"
+    fig = plot_results(results, out)
+    assert out.read_bytes().startswith(magic) and len(fig.axes) == 4
+    if ext.lower() == "svg":
+        assert "<svg" in out.read_text() and "Pd against Fa" in out.read_text()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
+    lb = tmp_path / f"lb.{ext}"
+    plot_leaderboard(results, lb)
+    assert lb.read_bytes().startswith(magic)
+
+
+def test_cli_plot_vector_formats_and_unknown_extension(tmp_path, capsys):
+    from hse.cli import main
+    from hse.errors import InputError
+    from hse.plot import plot_format
+
+    for ext, magic in (("pdf", b"%PDF-"), ("svg", b"<?xml"), ("png", b"\x89PNG")):
+        out = tmp_path / f"curves.{ext}"
+        assert main(["--demo", "--plot", str(out), "-q"]) == 0
+        assert out.read_bytes().startswith(magic)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.pdf", "curves.png", "curves.svg"]
+    capsys.readouterr()
+    # unknown formats are refused before any work: the missing input folders are not even looked at
+    for name in ("fig.jpg", "fig.xyz", "fig"):
+        code = main([str(tmp_path / "no_preds"), str(tmp_path / "no_masks"), "--plot", str(tmp_path / name)])
+        err = capsys.readouterr().err
+        assert code == 2 and f"--plot {tmp_path / name}: unknown figure format" in err
+        assert ".pdf" in err and ".svg" in err and "no_preds" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["curves.pdf", "curves.png", "curves.svg"]
+    with pytest.raises(InputError, match="figure format 'eps'"):
+        plot_results(results_of_demo(), tmp_path / "f.eps")
+    assert plot_format("a/B.SVG") == "svg"
+
+
+def results_of_demo():
+    names, preds, masks = make_demo(n_images=3, size=32, seed=0)
+    return hse.evaluate(preds, masks, names=names)

@@ -172,7 +172,8 @@ def add_output_options(group: Any) -> None:
                        help="leave the per-image state out of --json (hse-compare and hse.bootstrap need it)")  # fmt: skip
     group.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
     group.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
-    group.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
+    group.add_argument("--plot", metavar="OUT.png",
+                       help="write a 4-panel figure: .png, or .pdf / .svg for vector (needs matplotlib)")  # fmt: skip
     add_html_options(group)
     group.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
 
@@ -197,7 +198,7 @@ def check_option_use(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 def check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The requested ``(flag, path)`` outputs, each checked before any work: a writable place, no two
-    flags naming one file, and for ``--plot`` matplotlib and a known image format."""
+    flags naming one file, and for ``--plot`` matplotlib and a figure format (.png, .pdf, .svg)."""
     import importlib.util
 
     from hse.io import check_output_path
@@ -211,17 +212,11 @@ def check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
             raise InputError(f"{flag} and {seen[key]} name the same file {value}")
         seen[key] = flag
     if args.plot:
+        from hse.plot import plot_format
+
+        plot_format(args.plot, "--plot")
         if importlib.util.find_spec("matplotlib") is None:
             raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
-        from matplotlib.figure import Figure
-
-        supported = Figure().canvas.get_supported_filetypes()
-        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
-        if ext not in supported:
-            raise InputError(
-                f"--plot {args.plot}: unknown image format {ext or '(no extension)'!r}; "
-                f"use one of {', '.join(sorted(supported))}"
-            )
     check_html_options(args, _evaluated_grid(args))
     return outputs
 
@@ -309,8 +304,9 @@ def write_result(
             if isinstance(payload, str):
                 out.add(path, payload)
             else:
-                fig = payload
-                fmt = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+                from hse.plot import plot_format
+
+                fig, fmt = payload, plot_format(path, flag)
                 out.add_via(path, lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt))
     if not args.quiet:
         sys.stdout.write(summary)
