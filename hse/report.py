@@ -132,6 +132,8 @@ def flat_curves(result: Any) -> bool:
     equal maps, so every curve is then constant. False for a grid of one threshold."""
     if isinstance(result, Mapping) or not hasattr(result, "curve"):
         rows = as_dict(result).get("curve") or []
+        if not all("tp" in r and "fp" in r for r in rows):
+            return False  # a curve without its counters (written by hand): nothing to tell from
         predicted = [float(r["tp"]) + float(r["fp"]) for r in rows]
     else:  # a Result: its curve table, without encoding the whole result
         predicted = (result.curve["tp"] + result.curve["fp"]).astype(float).tolist()

@@ -198,6 +198,9 @@ def test_binary_predictions_get_a_note_on_figures_and_summary(tmp_path, monkeypa
     assert predicted.nunique() == 1 and predicted.iloc[0] > 0
     assert flat_curves(hard) and flat_curves(hard.to_dict(include_state=False))
     assert not flat_curves(soft) and not flat_curves(soft.to_dict())
+    bare = hard.to_dict(include_state=False)
+    bare["curve"] = [{k: v for k, v in r.items() if k not in ("tp", "fp")} for r in bare["curve"]]
+    assert not flat_curves(bare)  # no counters, no claim
     # a {0, 1} map thresholded on a one-threshold grid is not flagged (nothing to be flat over)
     one = hse.evaluate(*_folder_arrays(tmp_path / "bin"), thresholds=[0.5])
     assert len(one.curve) == 1 and not flat_curves(one)
