@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from hse.report import as_dict
+from hse.errors import InputError
+from hse.report import FLAT_CURVES_NOTE, as_dict, flat_curves
 
+#: The figure formats, chosen by the output path's extension: a raster image and two vector formats.
+PLOT_FORMATS = ("png", "pdf", "svg")
 #: Fa values of exactly 0 cannot be drawn on a log axis; they are drawn at this value (x1e-6).
 FA_FLOOR_1E6 = 1e-2
 #: Same for pixel FPR on the ROC panel.
@@ -24,7 +27,7 @@ FPR_FLOOR = 1e-8
 def _curves(result: Any) -> tuple[dict[str, np.ndarray], float]:
     d = as_dict(result)
     rows = d.get("curve") or []
-    keys = ("threshold", "iou", "target_iou", "pd", "fa_1e6", "tpr", "fpr")
+    keys = ("threshold", "iou", "niou", "target_iou", "pd", "fa_1e6", "tpr", "fpr")
     cols = {k: np.array([float(r.get(k, np.nan)) for r in rows], dtype=float) for k in keys}
     return cols, float(d["threshold"])
 
@@ -37,26 +40,52 @@ def _normalise(results: Any) -> dict[str, Any]:
     return {"": results}
 
 
+def _colours(n: int) -> list[Any]:
+    """One colour per method, by its position in the mapping given: the same method gets the same colour
+    in every figure drawn from the same mapping (tab10, tab20 beyond ten methods)."""
+    if n <= 10:
+        return [f"C{i}" for i in range(n)]
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    return [cmap(i % 20) for i in range(n)]
+
+
 def _figure(figsize: tuple[float, float]):
     from matplotlib.figure import Figure
 
     return Figure(figsize=figsize, dpi=100, layout="constrained")
 
 
-def _finish(fig, title: str | None, path: str | os.PathLike | None):
-    """The figure with its title, saved atomically to ``path`` when given."""
+def _finish(fig, title: str | None, path: str | os.PathLike | None, named: Mapping[str, Any]):
+    """The figure with its title and, under the panels, the note of the results whose curves are flat
+    by construction (:func:`hse.report.flat_curves`); saved atomically to ``path`` when given, in the
+    format its extension names (:func:`plot_format`)."""
     if title:
         fig.suptitle(title)
+    flat = [name for name, res in named.items() if flat_curves(res)]
+    if flat:
+        who = "" if flat == [""] else ", ".join(flat) + ": "
+        fig.supxlabel(who + FLAT_CURVES_NOTE, color="firebrick", fontsize=10)
     if path is not None:
         from hse.io import write_atomic_via
 
-        write_atomic_via(path, lambda tmp: fig.savefig(tmp, format=_format_of(path), dpi=fig.dpi))
+        fmt = plot_format(path)
+        write_atomic_via(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=fig.dpi))
     return fig
 
 
-def _format_of(path: str | os.PathLike) -> str:
+def plot_format(path: str | os.PathLike, what: str = "figure") -> str:
+    """The format of a figure file from its extension: ``png``, ``pdf`` or ``svg`` (any case). Anything
+    else is an :class:`~hse.errors.InputError` naming ``what`` (e.g. ``--plot out.jpg``), raised before
+    any work when the caller checks its outputs first. Needs no matplotlib."""
     ext = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
-    return ext or "png"
+    if ext not in PLOT_FORMATS:
+        raise InputError(
+            f"{what} {os.fspath(path)}: unknown figure format {ext or '(no extension)'!r}; "
+            f"name the file .png, .pdf (vector) or .svg (vector)"
+        )
+    return ext
 
 
 def _floor(values: np.ndarray, floor: float) -> tuple[np.ndarray, bool]:
@@ -64,143 +93,187 @@ def _floor(values: np.ndarray, floor: float) -> tuple[np.ndarray, bool]:
     return clipped, bool(np.any(values[np.isfinite(values)] < floor))
 
 
-def _curve_with_star(ax, x: np.ndarray, y: np.ndarray, order, k: int, colour: str, label, star_size: float):
-    """One method's curve (points in threshold order) with a star at the operating threshold (index k)."""
-    ax.plot(x[order], y[order], "-o", ms=3, color=colour, label=label)
+def _fa_is_log(values: np.ndarray) -> bool:
+    """Fa (x1e-6) goes on a log axis when its positive values span two decades or more (zeros are then
+    drawn at :data:`FA_FLOOR_1E6`); on a linear one otherwise. One rule for every figure."""
+    pos = values[np.isfinite(values) & (values > 0)]
+    return bool(pos.size) and pos.max() / max(pos.min(), FA_FLOOR_1E6) >= 100.0
+
+
+def _fa_values(values: np.ndarray, log: bool) -> tuple[np.ndarray, bool]:
+    """The Fa values to draw and whether a zero was moved to the floor of a log axis."""
+    return _floor(values, FA_FLOOR_1E6) if log else (values, False)
+
+
+def _fa_label(log: bool) -> str:
+    return "Fa (false-alarm pixel rate, x1e-6" + (", log scale)" if log else ")")
+
+
+def _floor_note(ax, text: str) -> None:
+    ax.text(0.02, 0.02, text, transform=ax.transAxes, fontsize=9, color="0.35")
+
+
+def _percent_axis(ax, which: str = "y") -> None:
+    """A 0-100 % axis (a little margin so that 0 and 100 stay visible)."""
+    (ax.set_ylim if which == "y" else ax.set_xlim)(-2, 102)
+
+
+def _curve_with_star(ax, x: np.ndarray, y: np.ndarray, order, k: int, colour: Any, label, star_size: float):
+    """One method's curve (points in threshold order) with a star at the operating threshold (index k).
+    A curve that is one point (binary predictions) is drawn as a marker alone, so that its legend entry
+    shows a marker, not a line that the figure does not draw."""
+    xy = np.column_stack([x, y])
+    finite = xy[np.all(np.isfinite(xy), axis=1)]
+    style = "o" if len(np.unique(finite, axis=0)) <= 1 else "-o"
+    ax.plot(x[order], y[order], style, ms=3 if style == "-o" else 6, color=colour, label=label)
     ax.plot([x[k]], [y[k]], "*", ms=star_size, color=colour, mec="black", mew=0.6)
 
 
-def _log_x_panel(ax, xlabel: str, ylabel: str, title: str, floor_note: str | None) -> None:
-    """The frame of a panel with a log x axis (Pd-Fa, ROC); ``floor_note`` says where zeros were drawn."""
-    ax.set_xscale("log")
-    ax.set_ylim(-0.02, 1.05)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+def _star_handle(star_size: float):
+    """The legend entry of the stars: a marker alone, as drawn."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker="*", ms=star_size * 0.8, color="0.5", mec="black", mew=0.6,
+                  label="operating threshold")  # fmt: skip
+
+
+def _pdfa(ax, named_curves, colours, star_size: float, title: str) -> None:
+    """Pd (%) against Fa (x1e-6) for every method, a star at each operating threshold; Fa on a log axis
+    when it spans decades (:func:`_fa_is_log`)."""
+    log = _fa_is_log(np.concatenate([c["fa_1e6"] for c, _ in named_curves.values()]))
+    clipped = False
+    for colour, (name, (c, op)) in zip(colours, named_curves.items(), strict=True):
+        fa, cl = _fa_values(c["fa_1e6"], log)
+        clipped |= cl
+        order = np.argsort(c["threshold"])
+        k = int(np.argmin(np.abs(c["threshold"] - op)))
+        _curve_with_star(ax, fa, 100 * c["pd"], order, k, colour, name or None, star_size)
+    if log:
+        ax.set_xscale("log")
+    _percent_axis(ax)
+    ax.set_xlabel(_fa_label(log))
+    ax.set_ylabel("Pd (%, probability of detection)")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
-    if floor_note:
-        ax.text(0.02, 0.02, floor_note, transform=ax.transAxes, fontsize=8, color="0.4")
-
-
-def _pdfa_panel(ax, title: str, clipped: bool) -> None:
-    """The frame of the Pd-Fa panel of both figures."""
-    _log_x_panel(
-        ax,
-        "Fa (false-alarm pixels, x1e-6, log scale)",
-        "Pd (probability of detection)",
-        title,
-        f"Fa = 0 drawn at {FA_FLOOR_1E6:g}" if clipped else None,
-    )
+    if clipped:
+        _floor_note(ax, f"Fa = 0 drawn at {FA_FLOOR_1E6:g}")
 
 
 def plot_results(results: Any, path: str | os.PathLike | None = None, title: str | None = None):
     """Four panels for one result or several (``{method name: result}``), one colour per method:
 
-    1. pixel IoU against threshold; 2. target IoU against threshold; 3. Pd against Fa (log x axis),
-    with the operating threshold marked; 4. the pixel ROC (TPR against FPR, log x axis).
+    1. pixel IoU (%) against threshold; 2. target IoU (%) against threshold; 3. Pd (%) against Fa
+    (x1e-6; log axis when Fa spans two decades or more), with the operating threshold marked; 4. the
+    pixel ROC (TPR against FPR, log x axis).
 
     ``results`` may be :class:`hse.Result` objects or their ``to_dict()`` dictionaries. When ``path``
-    is given the figure is also saved there (atomically; format from the extension). Returns the
-    ``matplotlib.figure.Figure``.
+    is given the figure is also saved there (atomically; PNG, PDF or SVG from the extension). Returns
+    the ``matplotlib.figure.Figure``.
     """
     named = _normalise(results)
+    curves = {name: _curves(res) for name, res in named.items()}
+    colours = _colours(len(named))
     fig = _figure((11.0, 8.5))
     axes = fig.subplots(2, 2)
     ax_iou, ax_tiou, ax_pdfa, ax_roc = axes.ravel()
-    clipped_fa = clipped_fpr = False
+    clipped_fpr = False
     op_threshold = None
-    for i, (name, res) in enumerate(named.items()):
-        c, op = _curves(res)
+    for colour, (name, (c, op)) in zip(colours, curves.items(), strict=True):
         op_threshold = op
-        colour = f"C{i % 10}"
         label = name or None
         t = c["threshold"]
         k = int(np.argmin(np.abs(t - op)))
-        ax_iou.plot(t, c["iou"], "-o", ms=3, color=colour, label=label)
-        ax_iou.plot([t[k]], [c["iou"][k]], "o", ms=8, mfc="none", color=colour)
-        ax_tiou.plot(t, c["target_iou"], "-o", ms=3, color=colour, label=label)
-        ax_tiou.plot([t[k]], [c["target_iou"][k]], "o", ms=8, mfc="none", color=colour)
-
-        fa, cl = _floor(c["fa_1e6"], FA_FLOOR_1E6)
-        clipped_fa |= cl
-        order = np.argsort(t)
-        _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, label, star_size=14)
-
+        for ax, key in ((ax_iou, "iou"), (ax_tiou, "target_iou")):
+            ax.plot(t, 100 * c[key], "-o", ms=3, color=colour, label=label)
+            ax.plot([t[k]], [100 * c[key][k]], "o", ms=8, mfc="none", color=colour)
         fpr, cl = _floor(c["fpr"], FPR_FLOOR)
         clipped_fpr |= cl
-        _curve_with_star(ax_roc, fpr, c["tpr"], order, k, colour, label, star_size=14)
+        _curve_with_star(ax_roc, fpr, c["tpr"], np.argsort(t), k, colour, label, star_size=14)
 
     op_text = f"operating threshold {op_threshold:g}" if op_threshold is not None else ""
     for ax in (ax_iou, ax_tiou):
         if op_threshold is not None:
             ax.axvline(op_threshold, color="0.6", ls="--", lw=1)
         ax.set_xlim(0.0, 1.0)
-        ax.set_ylim(-0.02, 1.02)
+        _percent_axis(ax)
         ax.set_xlabel("threshold (prediction > threshold)")
         ax.grid(alpha=0.3)
-    ax_iou.set_ylabel("pixel IoU")
+    ax_iou.set_ylabel("pixel IoU (%)")
     ax_iou.set_title("Pixel IoU against threshold")
-    ax_tiou.set_ylabel("target IoU")
+    ax_tiou.set_ylabel("target IoU (%)")
     ax_tiou.set_title("Target IoU against threshold")
 
-    _pdfa_panel(ax_pdfa, "Pd against Fa" + (f" (star: {op_text})" if op_text else ""), clipped_fa)
-    _log_x_panel(
-        ax_roc,
-        "FPR (pixel false-positive rate, log scale)",
-        "TPR (pixel true-positive rate)",
-        "Pixel ROC" + (f" (star: {op_text})" if op_text else ""),
-        f"FPR = 0 drawn at {FPR_FLOOR:g}" if clipped_fpr else None,
-    )
+    star = f" (star: {op_text})" if op_text else ""
+    _pdfa(ax_pdfa, curves, colours, 14, "Pd against Fa" + star)
+    ax_roc.set_xscale("log")
+    ax_roc.set_ylim(-0.02, 1.02)
+    ax_roc.set_xlabel("FPR (pixel false-positive rate, log scale)")
+    ax_roc.set_ylabel("TPR (pixel true-positive rate)")
+    ax_roc.set_title("Pixel ROC" + star)
+    ax_roc.grid(alpha=0.3, which="both")
+    if clipped_fpr:
+        _floor_note(ax_roc, f"FPR = 0 drawn at {FPR_FLOOR:g}")
 
     if any(named):
-        ax_iou.legend(loc="best", fontsize=8)
-    return _finish(fig, title, path)
+        ax_iou.legend(loc="best", fontsize=9)
+    return _finish(fig, title, path, named)
+
+
+#: The three HSE bars of a method in :func:`plot_leaderboard`: one colour (the method's), told apart by
+#: fill and hatch, as the legend shows.
+_BAR_SERIES = (
+    ("hse", "HSE", 1.0, ""),
+    ("hse_pixel", "HSE_pixel", 0.55, "//"),
+    ("hse_target", "HSE_target", 0.3, ".."),
+)
 
 
 def plot_leaderboard(
     results: Mapping[str, Any], path: str | os.PathLike | None = None, title: str | None = None
 ):
-    """Two panels for a leaderboard: HSE, HSE_pixel and HSE_target bars per method (best on top), and
-    the Pd-Fa curves of all methods. Returns the Figure; saves it atomically when ``path`` is given."""
+    """Two panels for a leaderboard: HSE, HSE_pixel and HSE_target bars per method (best HSE on top),
+    and Pd (%) against Fa (x1e-6) of all methods. Each method has one colour in both panels (and in
+    :func:`plot_threshold_metrics` given the same mapping); the three bars are told apart by fill and
+    hatch. 14 x 5.5 in at 100 dpi or taller with many methods; legends outside the data. Returns the
+    Figure; saves it atomically when ``path`` is given."""
+    from matplotlib.patches import Patch
+
     if not results:
         raise ValueError("no results to plot")
     dicts = {name: as_dict(r) for name, r in results.items()}
+    colour_of = dict(zip(dicts, _colours(len(dicts)), strict=True))
     names = sorted(dicts, key=lambda n: -_nan_low(dicts[n].get("hse")))
-    height = max(3.5, 0.45 * len(names) + 1.5)
-    fig = _figure((12.0, height))
-    ax_bar, ax_pdfa = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    fig = _figure((14.0, max(5.5, 0.5 * len(names) + 2.5)))
+    ax_bar, ax_pdfa = fig.subplots(1, 2, width_ratios=[1, 1.25])
     y = np.arange(len(names))[::-1]
     width = 0.26
-    series = (("hse", "HSE"), ("hse_pixel", "HSE_pixel"), ("hse_target", "HSE_target"))
-    for j, (key, label) in enumerate(series):
-        vals = [float(dicts[n].get(key) or 0.0) for n in names]
-        ax_bar.barh(
-            y + (1 - j) * width, vals, height=width, label=label, color=f"C{j}", alpha=0.9 if j == 0 else 0.6
-        )
     for yy, n in zip(y, names, strict=True):
+        for j, (key, _label, alpha, hatch) in enumerate(_BAR_SERIES):
+            value = float(dicts[n].get(key) or 0.0)
+            (bar,) = ax_bar.barh(yy + (1 - j) * width, value, height=width, color=colour_of[n], alpha=alpha,
+                                 hatch=hatch, edgecolor=colour_of[n], linewidth=0.8)  # fmt: skip
+            bar.set_gid(f"{n}/{key}")
         v = dicts[n].get("hse")
         if v is not None:
-            ax_bar.text(float(v) + 0.01, yy + width, f"{float(v):.3f}", va="center", fontsize=8)
+            ax_bar.text(float(v) + 0.01, yy + width, f"{float(v):.3f}", va="center", fontsize=9)
     ax_bar.set_yticks(y)
     ax_bar.set_yticklabels(names)
-    ax_bar.set_xlim(0.0, 1.05)
+    ax_bar.set_xlim(0.0, 1.1)
     ax_bar.set_xlabel("score (higher is better)")
     ax_bar.set_title("HSE by method")
-    ax_bar.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=8, frameon=False)
+    series = [
+        Patch(facecolor="0.45", alpha=a, hatch=h, edgecolor="0.45", label=lab) for _, lab, a, h in _BAR_SERIES
+    ]
+    ax_bar.legend(handles=series, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize=9,
+                  frameon=False)  # fmt: skip
     ax_bar.grid(alpha=0.3, axis="x")
 
-    clipped = False
-    for i, n in enumerate(names):
-        c, op = _curves(dicts[n])
-        fa, cl = _floor(c["fa_1e6"], FA_FLOOR_1E6)
-        clipped |= cl
-        order = np.argsort(c["threshold"])
-        k = int(np.argmin(np.abs(c["threshold"] - op)))
-        colour = f"C{(i + 3) % 10}"
-        _curve_with_star(ax_pdfa, fa, c["pd"], order, k, colour, n, star_size=13)
-    _pdfa_panel(ax_pdfa, "Pd against Fa over the threshold grid (star: operating threshold)", clipped)
-    ax_pdfa.legend(loc="lower right", fontsize=8)
-    return _finish(fig, title, path)
+    curves = {n: _curves(dicts[n]) for n in names}
+    _pdfa(ax_pdfa, curves, [colour_of[n] for n in names], 13, "Pd against Fa over the threshold grid")
+    handles, _ = ax_pdfa.get_legend_handles_labels()
+    ax_pdfa.legend(handles=[*handles, _star_handle(13)], loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                   fontsize=9, borderaxespad=0.0)  # fmt: skip
+    return _finish(fig, title, path, dicts)
 
 
 def _nan_low(value: Any) -> float:
@@ -211,49 +284,28 @@ def _nan_low(value: Any) -> float:
     return x if np.isfinite(x) else float("-inf")
 
 
-def _fa_axis(ax, values: np.ndarray) -> tuple[np.ndarray, bool]:
-    """Put Fa (x1e-6) on ``ax``'s y axis: log scale when its positive values span two decades or more
-    (zeros then drawn at :data:`FA_FLOOR_1E6`), linear otherwise. Returns the values to draw and whether
-    any zero was floored."""
-    pos = values[np.isfinite(values) & (values > 0)]
-    if pos.size and pos.max() / max(pos.min(), FA_FLOOR_1E6) >= 100.0:
-        ax.set_yscale("log")
-        ax.set_ylabel("Fa (x1e-6, log scale)")
-        return _floor(values, FA_FLOOR_1E6)
-    ax.set_ylabel("Fa (x1e-6)")
-    return values, False
-
-
 def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, title: str | None = None):
     """Three panels against the threshold for one result or several (``{method name: result}``):
 
     1. pixel IoU and nIoU (%, solid and dashed); 2. Pd (%); 3. Fa (x1e-6), on a log axis when it spans
-    two decades or more. The operating threshold is a dotted vertical line. One colour per method (per
-    metric for a single unnamed result; for several, the colours of :func:`plot_leaderboard` when given in
-    its order, best HSE first). Returns the Figure; saves it atomically when ``path`` is given.
+    two decades or more. The operating threshold is a dotted vertical line. One colour per method, by its
+    position in the mapping (the colours of :func:`plot_leaderboard` given the same mapping); for a
+    single unnamed result one colour per metric. Returns the Figure; saves it atomically when ``path``
+    is given.
     """
     named = _normalise(results)
+    curves = {name: _curves(res) for name, res in named.items()}
+    colours = _colours(len(named))
     fig = _figure((12.0, 4.0))
     ax_iou, ax_pd, ax_fa = fig.subplots(1, 3)
-    all_fa = []
-    curves = {}
-    for name, res in named.items():
-        c, op = _curves(res)
-        d = as_dict(res)
-        c["niou"] = np.array([float(r.get("niou", np.nan)) for r in d.get("curve") or []], dtype=float)
-        curves[name] = (c, op)
-        all_fa.append(c["fa_1e6"])
-    fa_values = np.concatenate(all_fa) if all_fa else np.zeros(0)
-    draw_fa, floored = _fa_axis(ax_fa, fa_values)
-    start = 0
+    log = _fa_is_log(np.concatenate([c["fa_1e6"] for c, _ in curves.values()]))
+    floored = False
     single = len(named) == 1 and not next(iter(named))
-    for i, (name, (c, op)) in enumerate(curves.items()):
+    for colour, (name, (c, op)) in zip(colours, curves.items(), strict=True):
         t = c["threshold"]
         order = np.argsort(t)
-        n = t.size
-        fa = draw_fa[start : start + n]
-        start += n
-        colour = f"C{(i + 3) % 10}"  # the method colours of plot_leaderboard (C0-C2 are its bars)
+        fa, cl = _fa_values(c["fa_1e6"], log)
+        floored |= cl
         label = name or None
         ax_iou.plot(t[order], 100 * c["iou"][order], "-o", ms=3, color="C0" if single else colour,
                     label="IoU" if single else f"{name} IoU")  # fmt: skip
@@ -267,20 +319,22 @@ def plot_threshold_metrics(results: Any, path: str | os.PathLike | None = None, 
         ax.set_xlim(0.0, 1.0)
         ax.set_xlabel("threshold (prediction > threshold)")
         ax.grid(alpha=0.3, which="both")
-    ax_iou.set_ylim(-2, 102)
-    ax_pd.set_ylim(-2, 102)
+    _percent_axis(ax_iou)
+    _percent_axis(ax_pd)
+    if log:
+        ax_fa.set_yscale("log")
     ax_iou.set_ylabel("IoU, nIoU (%)")
     ax_iou.set_title("Pixel IoU (solid) and nIoU (dashed)")
     ax_pd.set_ylabel("Pd (%, probability of detection)")
     ax_pd.set_title("Pd against threshold")
-    ax_fa.set_title("Fa (false-alarm pixel rate) against threshold")
+    ax_fa.set_ylabel(_fa_label(log))
+    ax_fa.set_title("Fa against threshold")
     if floored:
-        ax_fa.text(0.02, 0.02, f"Fa = 0 drawn at {FA_FLOOR_1E6:g}", transform=ax_fa.transAxes, fontsize=8,
-                   color="0.4")  # fmt: skip
-    ax_iou.legend(loc="best", fontsize=8)
+        _floor_note(ax_fa, f"Fa = 0 drawn at {FA_FLOOR_1E6:g}")
+    ax_iou.legend(loc="best", fontsize=9)
     if not single:
-        ax_pd.legend(loc="best", fontsize=8)
-    return _finish(fig, title, path)
+        ax_pd.legend(loc="best", fontsize=9)
+    return _finish(fig, title, path, named)
 
 
 def figure_svg(fig, alt: str, id_prefix: str = "f") -> str:

@@ -83,7 +83,8 @@ def pct(value: Any, digits: int = 2) -> str:
     return fmt_num(float(value) * 100.0, digits)
 
 
-def _grid_text(thresholds: Sequence[float]) -> str:
+def grid_text(thresholds: Sequence[float]) -> str:
+    """The threshold grid in a few words: ``19 thresholds (0.05 .. 0.95)``."""
     t = [float(x) for x in thresholds]
     if not t:
         return "none"
@@ -117,6 +118,28 @@ def operating_metrics(result: Any) -> dict[str, Any]:
     }
 
 
+#: The note of a result whose predictions binarise to the same maps at every evaluated threshold.
+FLAT_CURVES_NOTE = (
+    "binary predictions (the same maps at every threshold of the grid): one operating point; "
+    "the curves are flat by construction"
+)
+
+
+def flat_curves(result: Any) -> bool:
+    """Whether every evaluated threshold binarises the predictions to the same maps, as binary
+    predictions (two levels, e.g. {0, 255}) do: the predicted pixel count (TP + FP) is the same at the
+    lowest and the highest threshold. As ``P > t`` shrinks with ``t`` in every image, equal totals mean
+    equal maps, so every curve is then constant. False for a grid of one threshold."""
+    if isinstance(result, Mapping) or not hasattr(result, "curve"):
+        rows = as_dict(result).get("curve") or []
+        if not all("tp" in r and "fp" in r for r in rows):
+            return False  # a curve without its counters (written by hand): nothing to tell from
+        predicted = [float(r["tp"]) + float(r["fp"]) for r in rows]
+    else:  # a Result: its curve table, without encoding the whole result
+        predicted = (result.curve["tp"] + result.curve["fp"]).astype(float).tolist()
+    return len(predicted) >= 2 and min(predicted) == max(predicted)
+
+
 def format_summary(result: Any, title: str | None = None, notes: Sequence[str] = ()) -> str:
     """The summary table printed by ``hse-score``."""
     d = as_dict(result)
@@ -129,7 +152,7 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
     desc = [
         ("images", str(d.get("n_images", "-"))),
         ("targets", str(d.get("n_targets", "-"))),
-        ("grid", _grid_text(d.get("thresholds") or [])),
+        ("grid", grid_text(d.get("thresholds") or [])),
     ]
     if "match" in settings:
         desc.append(("matching", f"{settings['match']}, radius {fmt_num(settings.get('radius'), 1)} px"))
@@ -169,6 +192,8 @@ def format_summary(result: Any, title: str | None = None, notes: Sequence[str] =
         lines.append("")
         lines.append(f"Compatibility: {peer} at threshold {fmt_threshold(d.get('threshold'))}")
         lines += _kv_block(_flatten(values))
+    if flat_curves(d):
+        notes = [f"note: {FLAT_CURVES_NOTE}", *notes]
     for note in notes:
         if note:
             lines.append("")

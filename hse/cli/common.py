@@ -172,7 +172,8 @@ def add_output_options(group: Any) -> None:
                        help="leave the per-image state out of --json (hse-compare and hse.bootstrap need it)")  # fmt: skip
     group.add_argument("--csv", metavar="OUT", help="write the per-threshold curve as CSV")
     group.add_argument("--per-image", metavar="OUT", help="write per-image results at --threshold as CSV")
-    group.add_argument("--plot", metavar="OUT.png", help="write a 4-panel figure (needs matplotlib)")
+    group.add_argument("--plot", metavar="OUT.png",
+                       help="write a 4-panel figure: .png, or .pdf / .svg for vector (needs matplotlib)")  # fmt: skip
     add_html_options(group)
     group.add_argument("--quiet", "-q", action="store_true", help="print nothing on success except warnings")
 
@@ -197,7 +198,7 @@ def check_option_use(parser: argparse.ArgumentParser, args: argparse.Namespace) 
 
 def check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
     """The requested ``(flag, path)`` outputs, each checked before any work: a writable place, no two
-    flags naming one file, and for ``--plot`` matplotlib and a known image format."""
+    flags naming one file, and for ``--plot`` matplotlib and a figure format (.png, .pdf, .svg)."""
     import importlib.util
 
     from hse.io import check_output_path
@@ -211,17 +212,11 @@ def check_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
             raise InputError(f"{flag} and {seen[key]} name the same file {value}")
         seen[key] = flag
     if args.plot:
+        from hse.plot import plot_format
+
+        plot_format(args.plot, "--plot")
         if importlib.util.find_spec("matplotlib") is None:
             raise InputError("--plot needs matplotlib; install it with: pip install 'hse[plot]'")
-        from matplotlib.figure import Figure
-
-        supported = Figure().canvas.get_supported_filetypes()
-        ext = os.path.splitext(args.plot)[1].lower().lstrip(".")
-        if ext not in supported:
-            raise InputError(
-                f"--plot {args.plot}: unknown image format {ext or '(no extension)'!r}; "
-                f"use one of {', '.join(sorted(supported))}"
-            )
     check_html_options(args, _evaluated_grid(args))
     return outputs
 
@@ -233,6 +228,25 @@ def _evaluated_grid(args: argparse.Namespace) -> Any:
     from hse.settings import EvalConfig
 
     return EvalConfig.create(thresholds=args.thresholds, threshold=args.threshold).evaluation_grid
+
+
+def folder_label(path: str | os.PathLike, resolve: bool = True) -> str:
+    """A folder as a title shows it: its last two components, without ``.``/``..`` or a trailing slash
+    (``./../runs/acm/`` -> ``runs/acm``). ``resolve`` makes the path absolute first (a folder given here);
+    a path recorded by another run (``hse-score merge``) is only normalised, not resolved from this one's
+    working directory."""
+    from pathlib import Path, PurePath
+
+    p = Path(path).resolve() if resolve else PurePath(os.path.normpath(os.fspath(path)))
+    parts = [x for x in p.parts if x not in (p.anchor, ".", "..")]
+    return "/".join(parts[-2:]) or p.anchor or os.fspath(path)
+
+
+def run_title(what: str, res: Any, suffix: str = "") -> str:
+    """The title of a scored run's summary, figure and report: ``hse VERSION - WHAT: N images, GRID``."""
+    from hse.report import grid_text
+
+    return f"hse {__version__} - {what}: {res.n_images} images, {grid_text(res.thresholds)}{suffix}"
 
 
 def add_intervals(args: argparse.Namespace, res: Any, extra: dict[str, Any], notes: list[str]) -> None:
@@ -290,8 +304,9 @@ def write_result(
             if isinstance(payload, str):
                 out.add(path, payload)
             else:
-                fig = payload
-                fmt = os.path.splitext(path)[1].lower().lstrip(".") or "png"
+                from hse.plot import plot_format
+
+                fig, fmt = payload, plot_format(path, flag)
                 out.add_via(path, lambda tmp, fig=fig, fmt=fmt: fig.savefig(tmp, format=fmt))
     if not args.quiet:
         sys.stdout.write(summary)

@@ -22,7 +22,9 @@ from .common import (
     check_not_inputs,
     check_option_use,
     check_outputs,
+    folder_label,
     run_cli,
+    run_title,
     write_result,
 )
 
@@ -75,16 +77,22 @@ def _merge(args: argparse.Namespace) -> int:
     notes: list[str] = []
     add_intervals(args, merged, extra, notes)
     extra["merged_from"] = [str(p) for p in args.parts]
-    title = f"hse {__version__} - {_described(extra.get('inputs'))}{int(data[0]['shard']['n'])} shards merged"
+    title = run_title(
+        _described(extra.get("inputs")), merged, f" - {int(data[0]['shard']['n'])} shards merged"
+    )
     write_result(PROG, args, outputs, merged, extra, title, notes)
     return 0
 
 
 def _described(inputs: object) -> str:
-    """The unsharded run's title words (``PRED vs MASK - ``), when the parts record their folders."""
+    """The unsharded run's title words (``PRED vs MASK``) from the folders the parts record, as typed on
+    the scoring machine (normalised, not resolved here); a demo run's words otherwise."""
     if isinstance(inputs, dict) and "pred_dir" in inputs and "mask_dir" in inputs:
-        return f"{inputs['pred_dir']} vs {inputs['mask_dir']} - "
-    return ""
+        pred = folder_label(inputs["pred_dir"], resolve=False)
+        return f"{pred} vs {folder_label(inputs['mask_dir'], resolve=False)}"
+    if isinstance(inputs, dict) and inputs.get("demo"):
+        return "built-in demo (synthetic)"
+    return "merged shards"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,8 +27,10 @@ from .common import (
     check_option_use,
     check_outputs,
     evaluate,
+    folder_label,
     pair,
     run_cli,
+    run_title,
     write_result,
 )
 
@@ -119,7 +121,7 @@ def _score(args: argparse.Namespace) -> int:
 
         names, preds, masks = make_demo()
         extra["inputs"] = {"demo": True, "generator": "hse.demo.make_demo", "seed": 0}
-        title = f"hse {__version__} - built-in demo ({len(names)} synthetic images)"
+        what = "built-in demo (synthetic)"
     else:
         names, preds, masks, report = pair(
             args, args.pred_dir, args.mask_dir, allow_missing=args.allow_missing
@@ -146,12 +148,13 @@ def _score(args: argparse.Namespace) -> int:
             _info(args, f"note: --allow-missing: scored {len(names)} pairs; unpaired: {report.summary()}")
         if report.ignored:
             _info(args, f"note: {report.ignored_summary()}")
-        title = f"hse {__version__} - {args.pred_dir} vs {args.mask_dir}"
+        what = f"{folder_label(args.pred_dir)} vs {folder_label(args.mask_dir)}"
 
     indexes = None
+    suffix = ""
     if args.shard:
         names, preds, masks, indexes = _select_shard(args.shard, names, preds, masks, extra)
-        title += f" - shard {args.shard[0]}/{args.shard[1]}"
+        suffix = f" - shard {args.shard[0]}/{args.shard[1]}"
     res = evaluate(
         args,
         names,
@@ -168,6 +171,7 @@ def _score(args: argparse.Namespace) -> int:
             args, f"note: --resize-masks nearest: {res.n_resized} mask(s) resized to their prediction's size"
         )
 
+    title = run_title(what, res, suffix)
     write_result(PROG, args, outputs, res, extra, title, notes, pairs=(names, preds, masks))
     return 0
 

@@ -126,7 +126,7 @@ def _figures(section: DatasetSection, index: int) -> str:
     }
     names = ", ".join(ranked)
     alt1 = (f"{section.name}: HSE, HSE_pixel and HSE_target per method as bars (best on top), and Pd "
-            f"against Fa (x1e-6, log scale) of every method overlaid: {names}.")  # fmt: skip
+            f"(percent) against Fa (x1e-6) of every method overlaid, one colour per method: {names}.")  # fmt: skip
     alt2 = (f"{section.name}: pixel IoU and nIoU (percent), Pd (percent) and Fa (x1e-6) against the "
             f"threshold, one colour per method: {names}.")  # fmt: skip
     svg1 = figure_svg(plot_leaderboard(ranked), alt1, f"d{index}a")

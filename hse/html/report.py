@@ -146,8 +146,8 @@ def _figures(result: Any) -> str:
     op = fmt_threshold(result.threshold)
     alt1 = (f"Pixel IoU and nIoU (percent), Pd (percent) and Fa (x1e-6) against the threshold, over "
             f"{result.grid.size} thresholds; dotted line at the operating threshold {op}.")  # fmt: skip
-    alt2 = ("Pixel IoU and target IoU against threshold; Pd against Fa (x1e-6, log scale) and the pixel "
-            f"ROC (TPR against FPR, log scale), with a star at the operating threshold {op}.")  # fmt: skip
+    alt2 = ("Pixel IoU and target IoU (percent) against threshold; Pd (percent) against Fa (x1e-6) and the "
+            f"pixel ROC (TPR against FPR, log scale), with a star at the operating threshold {op}.")  # fmt: skip
     svg1 = figure_svg(plot_threshold_metrics(result), alt1, "fa")
     svg2 = figure_svg(plot_results(result), alt2, "fb")
     return P.figure(svg1, "Figure 1. " + alt1) + "\n" + P.figure(svg2, "Figure 2. " + alt2)
