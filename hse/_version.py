@@ -1,3 +1,3 @@
 """The version of hse, in a module that imports nothing, so any module may read it without a cycle."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

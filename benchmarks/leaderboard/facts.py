@@ -35,10 +35,14 @@ def _f(x: Any, d: int = 3) -> str:
 def leaders(name: str, rows: Rows) -> str:
     top, last = rows[0], rows[-1]
     lead = [r["method"] for r in rows if r["rank"] == 1]
+    shared = (
+        f"{len(lead)} of {len(rows)} checkpoints share rank 1 ({', '.join(lead)})"
+        if len(lead) > 1
+        else "its lead over every other checkpoint is significant (paired test, 5%)"
+    )
     return (
         f"On {name}, {top['method']} has the highest HSE ({_f(top['hse'])}, 95% CI {_f(top['hse_low'])}-"
-        f"{_f(top['hse_high'])}); {len(lead)} of {len(rows)} checkpoints share rank 1 ({', '.join(lead)}); the "
-        f"lowest is {last['method']} ({_f(last['hse'])}, rank {last['rank']})."
+        f"{_f(top['hse_high'])}); {shared}; the lowest is {last['method']} ({_f(last['hse'])}, rank {last['rank']})."
     )
 
 
