@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -52,3 +54,9 @@ def pair_intersections(gt_labels: np.ndarray, m: int, pred_labels: np.ndarray, n
         return np.zeros((m, n), dtype=np.int64)
     code = (gt_labels[both].astype(np.int64) - 1) * n + (pred_labels[both].astype(np.int64) - 1)
     return np.bincount(code, minlength=m * n).reshape(m, n).astype(np.int64)
+
+
+def divide_or_zero(num: Any, den: Any) -> np.ndarray:
+    """``num / den`` in float64, 0 where ``den == 0`` (the package's ``divide_func``)."""
+    den = np.array(den, dtype=np.float64)
+    return np.divide(num, den, out=np.zeros_like(num, dtype=np.float64), where=den != 0)
