@@ -144,34 +144,6 @@ class Result:
             write_atomic(path, text)
         return text
 
-    def to_html(
-        self,
-        path: str | os.PathLike,
-        images=None,
-        preds=None,
-        masks=None,
-        threshold: float | None = None,
-        ci=None,
-        title: str | None = None,
-        gallery_size: int | None = None,
-    ) -> os.PathLike:
-        """Write a self-contained HTML report to ``path`` (atomically; see docs/html.md): the headline
-        scores (with intervals when ``ci`` is given: a :func:`hse.bootstrap` result, or True to compute
-        them), the curves, an error gallery at ``threshold`` (an evaluated threshold; default the
-        operating one), the per-threshold and per-image tables. Needs matplotlib.
-
-        The gallery reads the scored maps and masks from ``preds`` and ``masks`` (folders, mappings
-        from image name, or sequences in :attr:`names` order), by default from :attr:`sources`; the
-        input images from ``images`` (same forms), shown instead of the prediction when given.
-        ``gallery_size`` images per gallery section (default 8; 0 for none). Returns the path."""
-        from .html import write_report
-        from .html.gallery import GALLERY_SIZE
-
-        return write_report(
-            self, path, title=title, ci=ci, preds=preds, masks=masks, images=images, threshold=threshold,
-            gallery_size=GALLERY_SIZE if gallery_size is None else int(gallery_size),
-        )  # fmt: skip
-
     @classmethod
     def from_dict(cls, data: dict) -> Result:
         """Rebuild a Result from :meth:`to_dict` output, checking it first (:func:`hse.codec.decode`)."""

@@ -9,6 +9,6 @@ Pages load nothing: figures are inline SVG, thumbnails PNG data URIs, the one sc
 is inline and the page reads in full without it. matplotlib is needed for the figures.
 """
 
-from .report import render_report, write_report
+from .report import render_report, result_to_html, write_report
 
-__all__ = ["render_report", "write_report"]
+__all__ = ["render_report", "result_to_html", "write_report"]

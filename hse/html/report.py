@@ -245,3 +245,32 @@ def write_report(result: Any, path: str | os.PathLike, **kwargs: Any) -> Path:
     from hse.io import write_atomic
 
     return write_atomic(path, render_report(result, **kwargs))
+
+
+def result_to_html(
+    result: Any,
+    path: str | os.PathLike,
+    images: Any = None,
+    preds: Any = None,
+    masks: Any = None,
+    threshold: float | None = None,
+    ci: Any = None,
+    title: str | None = None,
+    gallery_size: int | None = None,
+) -> Path:
+    """``Result.to_html``: write a self-contained HTML report of ``result`` to ``path`` (atomically; see
+    docs/html.md): the headline scores (with intervals when ``ci`` is given: a :func:`hse.bootstrap`
+    result, or True to compute them), the curves, an error gallery at ``threshold`` (an evaluated
+    threshold; default the operating one), the per-threshold and per-image tables. Needs matplotlib.
+
+    The gallery reads the scored maps and masks from ``preds`` and ``masks`` (folders, mappings from image
+    name, or sequences in ``result.names`` order), by default from ``result.sources``; the input images
+    from ``images`` (same forms), shown instead of the prediction when given. ``gallery_size`` images per
+    gallery section (default 8; 0 for none). Returns the path.
+
+    It is bound as the method :meth:`hse.Result.to_html` when :mod:`hse` is imported, so that the result
+    layer never imports the report layer built on it."""
+    return write_report(
+        result, path, title=title, ci=ci, preds=preds, masks=masks, images=images, threshold=threshold,
+        gallery_size=GALLERY_SIZE if gallery_size is None else int(gallery_size),
+    )  # fmt: skip
