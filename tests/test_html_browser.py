@@ -167,11 +167,14 @@ def test_leaderboard_index_in_chromium(browser, tmp_path):
     page.goto((out / "index.html").as_uri())
     rows = page.locator("table.sortable tbody tr")
     assert rows.count() == 2
-    assert page.locator("table.sortable tbody tr td:nth-child(4)").first.text_content().startswith("[")
+    headers = [h.strip() for h in page.eval_on_selector_all("table.sortable thead th", "ths => ths.map(t => t.textContent)")]
+    assert headers[:3] == ["#", "rank (ties)", "Method"], headers
+    ci_col = next(i for i, h in enumerate(headers, 1) if h.startswith("HSE 95% CI"))
+    assert page.locator(f"table.sortable tbody tr td:nth-child({ci_col})").first.text_content().startswith("[")
     assert page.locator("figure svg").count() == 2
     page.screenshot(path=str(tmp_path / "index.png"), full_page=True)
     # each method links to its report, which loads offline and links back
-    first = page.locator("table.sortable tbody tr td:nth-child(2) a").first
+    first = page.locator("table.sortable tbody tr td:nth-child(3) a").first
     method = first.text_content()
     first.click()
     page.wait_for_load_state("load")
