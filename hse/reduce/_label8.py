@@ -13,7 +13,8 @@ import numpy as np
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
-def _root(parent, x):
+def find_root(parent, x):
+    """The root of ``x`` in a union-find forest, halving the path on the way (shared with the sweep)."""
     while parent[x] != x:
         parent[x] = parent[parent[x]]  # path halving
         x = parent[x]
@@ -49,12 +50,12 @@ def component_sums(binary):
             a = -1
             # Neighbours already scanned: left, and the three above.
             if c > 0 and cur[c - 1] >= 0:
-                a = _root(parent, cur[c - 1])
+                a = find_root(parent, cur[c - 1])
             for dc in range(-1, 2):
                 cc = c + dc
                 if cc < 0 or cc >= w or prev[cc] < 0:
                     continue
-                b = _root(parent, prev[cc])
+                b = find_root(parent, prev[cc])
                 if a < 0:
                     a = b
                 elif a != b:  # merge; the smaller label stays the root

@@ -28,6 +28,8 @@ import math
 import numba as nb
 import numpy as np
 
+from ._label8 import find_root
+
 #: The 8 neighbours of a pixel as (row, col) steps, in the bit order of the neighbourhood masks below.
 RING = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 
@@ -63,14 +65,6 @@ _ARCS = _ring_arcs()
 
 #: A level is added by a raster scan of the image when it holds more than 1 / SCAN_SHARE of the pixels.
 SCAN_SHARE = 6
-
-
-@nb.njit(cache=True, nogil=True, inline="always")
-def _find(parent, x):
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]  # path halving
-        x = parent[x]
-    return x
 
 
 @nb.njit(cache=True, nogil=True)
@@ -258,9 +252,9 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                         g1 = lab[p - 1]
                     if own > lv and g1 < 0 and g2 < 0:
                         continue
-                    a = -1 if own == lv else _find(parent, lab[p])
+                    a = -1 if own == lv else find_root(parent, lab[p])
                     if g1 >= 0:
-                        b = _find(parent, g1)
+                        b = find_root(parent, g1)
                         if a < 0:
                             a = b
                         elif b != a:  # union by size, written out: a call per merge costs more than the merge
@@ -274,7 +268,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                                 first[a] = first[b]
                             n_live -= 1
                     if g2 >= 0:
-                        b = _find(parent, g2)
+                        b = find_root(parent, g2)
                         if a < 0:
                             a = b
                         elif b != a:  # union by size, written out: a call per merge costs more than the merge
@@ -334,7 +328,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                     | (flat[p + w + 1] > lv) << 7
                 )
                 for g in range(arcs[bits, 0]):
-                    b = _find(parent, lab[p + offsets[arcs[bits, 1 + g]]])
+                    b = find_root(parent, lab[p + offsets[arcs[bits, 1 + g]]])
                     if a < 0:
                         a = b
                     elif b != a:  # union by size, written out: a call per merge costs more than the merge
@@ -359,7 +353,7 @@ def sweep(levels, hist, gt_rows, gt_cols, radius, want_pairs, lab, work32, work6
                         q = lab[rr * w + cc]
                         if q < 0:
                             continue
-                        b = _find(parent, q)
+                        b = find_root(parent, q)
                         if a < 0:
                             a = b
                         elif b != a:  # union by size, written out: a call per merge costs more than the merge
