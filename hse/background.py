@@ -35,10 +35,10 @@ BACKGROUND_SCORES = ("fa_per_mpx", "false_targets_per_frame", "frames_with_alarm
 def _threshold_index(result: Result, threshold: float | None) -> int:
     if threshold is None:
         return result.op_index
-    idx = int(np.searchsorted(result.grid, threshold))
-    if idx >= len(result.grid) or not np.isclose(result.grid[idx], threshold, rtol=0, atol=1e-12):
-        raise InputError(f"threshold {threshold} is not on the result's evaluation grid")
-    return idx
+    try:
+        return result.threshold_index(threshold)
+    except KeyError:
+        raise InputError(f"threshold {threshold} is not on the result's evaluation grid") from None
 
 
 def frame_counts(result: Result, threshold: float | None = None) -> dict[str, np.ndarray]:

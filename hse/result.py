@@ -88,15 +88,20 @@ class Result:
         frame["in_hse_grid"] = np.isin(np.arange(self.grid.size), self.grid_index)
         return frame
 
-    def at(self, threshold: float) -> pd.Series:
-        """The curve row at ``threshold`` (which must be evaluated: on the grid or the operating point)."""
-        hits = np.flatnonzero(np.isclose(self.grid, threshold, rtol=0.0, atol=1e-12))
+    def threshold_index(self, threshold: float) -> int:
+        """Position of ``threshold`` among the evaluated thresholds (:attr:`grid`); KeyError when it was not
+        evaluated (neither on the HSE grid nor the operating point)."""
+        hits = np.flatnonzero(np.isclose(self.grid, float(threshold), rtol=0.0, atol=1e-12))
         if hits.size == 0:
             raise KeyError(
                 f"threshold {threshold} was not evaluated; evaluated thresholds are the HSE grid plus "
                 f"the operating threshold {self.threshold}"
             )
-        return self.curve.iloc[int(hits[0])]
+        return int(hits[0])
+
+    def at(self, threshold: float) -> pd.Series:
+        """The curve row at ``threshold`` (which must be evaluated: on the grid or the operating point)."""
+        return self.curve.iloc[self.threshold_index(threshold)]
 
     @cached_property
     def per_image(self) -> pd.DataFrame:

@@ -98,13 +98,13 @@ def classify(
 
 def threshold_index(result: Any, threshold: float) -> int:
     """Index of ``threshold`` in the result's evaluated thresholds; InputError when it was not evaluated."""
-    hits = np.flatnonzero(np.isclose(result.grid, float(threshold), rtol=0.0, atol=1e-12))
-    if hits.size == 0:
+    try:
+        return result.threshold_index(threshold)
+    except KeyError:
         raise InputError(
             f"gallery threshold {threshold:g} was not evaluated; use one of the HSE grid's thresholds or "
             f"the operating threshold {result.threshold:g}"
-        )
-    return int(hits[0])
+        ) from None
 
 
 def select(result: Any, k: int, size: int = GALLERY_SIZE) -> tuple[list[int], list[int]]:
