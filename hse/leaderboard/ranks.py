@@ -38,6 +38,19 @@ def assign_ranks(order: Sequence[str], tied: Callable[[str, str], bool]) -> dict
     return out
 
 
+def compare_hse(a: Any, b: Any, n: int, seed: int, level: float) -> Any:
+    """:func:`hse.stats.compare` of ``a`` and ``b``: paired when both hold the same images, else unpaired;
+    None when neither test can be run. Small-sample warnings are left to the caller's table."""
+    for paired in (True, False):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", SmallSampleWarning)
+                return compare(a, b, n=n, seed=seed, level=level, paired=paired)
+        except InputError:
+            continue
+    return None
+
+
 def overlap(a: tuple[float, float], b: tuple[float, float]) -> bool:
     """Whether two closed intervals ``(low, high)`` share a point."""
     return a[0] <= b[1] and b[0] <= a[1]
@@ -66,15 +79,7 @@ def tied_ranks(
     def tied(leader: str, name: str) -> bool:
         if name not in iv or leader not in iv:
             return False
-        test = None
-        for paired in (True, False):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", SmallSampleWarning)
-                    test = compare(results[leader], results[name], n=n, seed=seed, level=level, paired=paired)
-                break
-            except InputError:
-                continue
+        test = compare_hse(results[leader], results[name], n, seed, level)
         both = overlap((iv[leader].low, iv[leader].high), (iv[name].low, iv[name].high))
         sig = test is not None and test.significant("hse")
         tests[(leader, name)] = {"p": float(test["hse"].p_value) if test is not None else None,
@@ -95,4 +100,4 @@ def tied_ranks(
     return rows
 
 
-__all__ = ["assign_ranks", "overlap", "tied_ranks"]
+__all__ = ["assign_ranks", "compare_hse", "overlap", "tied_ranks"]

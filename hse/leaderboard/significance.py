@@ -9,11 +9,11 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hse.errors import InputError, SmallSampleWarning
+from hse.errors import SmallSampleWarning
 from hse.result import Result
-from hse.stats import FEW_IMAGES, MIN_IMAGES, bootstrap, compare
+from hse.stats import FEW_IMAGES, MIN_IMAGES, bootstrap
 
-from .ranks import tied_ranks
+from .ranks import compare_hse, tied_ranks
 
 #: The fields :func:`ranked_statistics` gives every method (None where they do not apply).
 FIELDS = ("hse_low", "hse_high", "ci_level", "ci_n", "p_vs_above", "paired_vs_above", "tied_with_above",
@@ -74,15 +74,7 @@ def ranked_statistics(
         above = full[order[i - 1]] if i > 0 else None
         if above is None or hse[order[i - 1]] is None or above.n_images < MIN_IMAGES:
             continue
-        cmp = None
-        for paired in (True, False):
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", SmallSampleWarning)
-                    cmp = compare(above, res, n=n, seed=seed, level=level, paired=paired)
-                break
-            except InputError:
-                continue
+        cmp = compare_hse(above, res, n, seed, level)
         if cmp is not None:
             p = finite(cmp["hse"].p_value)
             row.update(p_vs_above=p, paired_vs_above=cmp.paired, blocked_vs_above=cmp.blocker,
