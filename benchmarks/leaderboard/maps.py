@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -25,6 +24,7 @@ import numpy as np
 from PIL import Image
 
 from hse.io import write_atomic, write_atomic_via
+from hse.io.digest import file_sha256_cached
 
 MAP_FORMAT = "hse-board-map/1"
 
@@ -41,22 +41,9 @@ class Checkpoint:
 
     @property
     def sha256(self) -> str:
-        return _file_sha(self.path)
+        return file_sha256_cached(self.path)
 
 
-_SHA: dict[tuple[str, int, int], str] = {}
-
-
-def _file_sha(path: Path) -> str:
-    st = os.stat(path)
-    k = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns)
-    if k not in _SHA:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        _SHA[k] = h.hexdigest()
-    return _SHA[k]
 
 
 LESPS_PAPER = "Ying et al., Mapping Degeneration Meets Label Evolution (LESPS), CVPR 2023"
@@ -141,7 +128,7 @@ def compute_map(ckpt: Checkpoint, image: Path, cache: Path, key: str) -> Path:
     npy.parent.mkdir(parents=True, exist_ok=True)
     write_atomic_via(npy, lambda tmp: Path(tmp).write_bytes(data))
     meta = {"format": MAP_FORMAT, "key": key, "checkpoint": ckpt.name, "family": ckpt.family,
-            "checkpoint_sha256": ckpt.sha256, "image": image.name, "image_sha256": _file_sha(image),
+            "checkpoint_sha256": ckpt.sha256, "image": image.name, "image_sha256": file_sha256_cached(image),
             "shape": list(prob.shape), "npy_sha256": hashlib.sha256(data).hexdigest()}  # fmt: skip
     write_atomic(npy.with_suffix(".json"), json.dumps(meta, indent=1, sort_keys=True) + "\n")
     return npy
@@ -157,7 +144,7 @@ def _run_unit(
     rows = []
     for img in images:
         image = Path(img)
-        key = map_key(ckpt.family, ckpt.sha256, _file_sha(image))
+        key = map_key(ckpt.family, ckpt.sha256, file_sha256_cached(image))
         npy = map_path(Path(cache), key)
         why = check_map(npy, key, _image_hw(image))
         if why is not None:

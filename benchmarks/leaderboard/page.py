@@ -24,6 +24,7 @@ import sources
 from hse import __version__ as HSE_VERSION
 from hse.background import BACKGROUND_SCORES, background_alarms, frame_counts
 from hse.io import AtomicOutputs
+from hse.io.digest import file_sha256
 from hse.leaderboard.ranks import tied_ranks
 from hse.report import fmt_num, markdown_table, operating_metrics, pct
 
@@ -234,13 +235,13 @@ def provenance(datasets, ckpts, scored, args, commands, settings, ci, root_of) -
                 "limit": args.limit,
                 "background": d.background,
                 "split_files": [
-                    {"path": root_of(p), "sha256": sources.sha256_file(p)} for p in d.split_files
+                    {"path": root_of(p), "sha256": file_sha256(p)} for p in d.split_files
                 ],
                 "mask_fixes": [
                     {
                         "name": n,
                         "mask": root_of(d.masks[d.names.index(n)]),
-                        "sha256": sources.sha256_file(d.masks[d.names.index(n)]),
+                        "sha256": file_sha256(d.masks[d.names.index(n)]),
                         "why": why,
                     }
                     for n, why in sorted(d.fixes.items())

@@ -17,7 +17,6 @@ A full SIRST-v2 release copy (``--data DIR``) is read in its own layout: ``image
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,15 +47,6 @@ class Dataset:
     def __post_init__(self) -> None:
         if not (len(self.names) == len(self.images) == len(self.masks)):
             raise ValueError(f"{self.name}: names, images and masks differ in length")
-
-
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 of a file's bytes (hex)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _names(split: Path, limit: int | None) -> list[str]:

@@ -7,7 +7,8 @@ clips, rescales or binarises; interpreting the values is the evaluator's job (:m
 * :mod:`hse.io.images` - :func:`read_image` and the decoders;
 * :mod:`hse.io.pairing` - :func:`pair_files`, :func:`read_split`, natural order;
 * :mod:`hse.io.paths` - :func:`path_kind`, :func:`check_output_path`;
-* :mod:`hse.io.atomic` - :func:`write_atomic`, :class:`AtomicOutputs`.
+* :mod:`hse.io.atomic` - :func:`write_atomic`, :class:`AtomicOutputs`;
+* :mod:`hse.io.digest` - :func:`~hse.io.digest.file_sha256`: the one file hash (manifests, cache keys, provenance).
 """
 
 from .atomic import AtomicOutputs, check_manifest, clean_stale_temporaries, write_atomic, write_atomic_via

@@ -19,7 +19,6 @@ What is guaranteed (docs/cli.md, "Outputs"):
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import signal
@@ -30,6 +29,7 @@ from typing import Any
 
 from hse.errors import InputError
 
+from .digest import file_sha256
 from .paths import _os_reason
 
 TEMP_MARK = ".hse-tmp"
@@ -128,11 +128,7 @@ def write_atomic(path: str | os.PathLike, data: bytes | str) -> Path:
 
 
 def _digest(path: Path) -> tuple[int, str]:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return path.stat().st_size, h.hexdigest()
+    return path.stat().st_size, file_sha256(path)
 
 
 def _manifest_text(manifest: Path, files: list[Path]) -> str:

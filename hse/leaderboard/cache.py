@@ -20,22 +20,19 @@ from hse._version import __version__
 from hse.codec import decode
 from hse.errors import InputError
 from hse.io import write_atomic
+from hse.io.digest import file_sha256
 from hse.result import Result
 
 CACHE_FORMAT = "hse-leaderboard-cache/1"
 
 
 def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
     try:
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
+        return file_sha256(path)
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory, expected an image file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc})") from None
-    return h.hexdigest()
 
 
 _SOURCE_DIGEST: str | None = None

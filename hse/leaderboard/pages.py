@@ -10,8 +10,6 @@ stated hash that differs from it is an error), and the cache key of its scores.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import os
 import warnings
 from collections.abc import Mapping, Sequence
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hse.errors import InputError, SmallSampleWarning
+from hse.io.digest import file_sha256_cached
 
 from .config import DatasetSpec, LeaderboardConfig, MethodSpec, slug
 from .runs import Scored
@@ -32,22 +31,9 @@ def sha256_of(path: Path) -> str:
     """The SHA-256 of a file, read in blocks; InputError naming it when it cannot be read. A file
     unchanged since it was last hashed (same size and modification time) is not read again."""
     try:
-        st = path.stat()
+        return file_sha256_cached(path)
     except OSError as exc:
         raise InputError(f"{path}: cannot read it to hash it ({exc})") from None
-    return _sha256_cached(str(path), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=256)
-def _sha256_cached(path: str, size: int, mtime_ns: int) -> str:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read it to hash it ({exc})") from None
-    return h.hexdigest()
 
 
 def checkpoint_provenance(method: MethodSpec, base: Path) -> tuple[str, str]:
